@@ -1,0 +1,110 @@
+//! Login tokens and roles: `POST /login`, `PUT /logout`, and the extractor that every protected
+//! handler takes first.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::header::AUTHORIZATION;
+use actix_web::web::{self, Bytes};
+use actix_web::{FromRequest, HttpRequest, HttpResponse};
+use serde::{Deserialize, Serialize};
+
+use super::AppState;
+use super::error::{ApiError, ApiResult};
+use super::request;
+use crate::crypto;
+use crate::domain::Role;
+use crate::store::tokens::{self, TokenUser};
+
+/// The user behind a valid token.
+#[derive(Debug, Clone)]
+pub struct AuthUser {
+    pub user: TokenUser,
+    token_hash: Vec<u8>,
+}
+
+impl AuthUser {
+    /// 403 unless the user's role is at least `needed`.
+    pub fn require(&self, needed: Role) -> ApiResult<()> {
+        if self.user.role >= needed {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(format!(
+                "user '{}' has role {} and may not do this: it needs {}",
+                self.user.username, self.user.role, needed
+            )))
+        }
+    }
+}
+
+fn bearer(req: &HttpRequest) -> Option<String> {
+    let value = req.headers().get(AUTHORIZATION)?.to_str().ok()?.trim();
+    let token = value.strip_prefix("Bearer ").unwrap_or(value).trim();
+    (!token.is_empty()).then(|| token.to_owned())
+}
+
+impl FromRequest for AuthUser {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = bearer(req);
+        Box::pin(async move {
+            let state = state.expect("AppState is registered");
+            let Some(token) = token else {
+                return Err(ApiError::Unauthorized(
+                    "log in first: POST /login, then send the token in the Authorization header".into(),
+                ));
+            };
+            let token_hash = crypto::token_hash(&token);
+            match tokens::touch(&state.pool, &token_hash, state.token_ttl).await? {
+                Some(user) => Ok(AuthUser { user, token_hash }),
+                None => Err(ApiError::Unauthorized(
+                    "the token is unknown or has expired; log in again with POST /login".into(),
+                )),
+            }
+        })
+    }
+}
+
+#[derive(Deserialize)]
+struct LoginBody {
+    username: Option<String>,
+    password: Option<String>,
+}
+
+#[derive(Serialize)]
+struct LoginAnswer {
+    #[serde(rename = "Authorization")]
+    authorization: String,
+}
+
+pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: Bytes) -> ApiResult<HttpResponse> {
+    let body: LoginBody = request::json(&req, &body)?;
+    let username = request::required_text("username", body.username)?;
+    let password = body
+        .password
+        .ok_or_else(|| ApiError::BadRequest("password is required".into()))?;
+    let stored = crate::store::users::credentials(&state.pool, &username).await?;
+    let hash = stored.as_ref().map(|c| c.password_hash.clone());
+    let verified = web::block(move || crypto::verify_password(&password, hash.as_deref()))
+        .await
+        .map_err(ApiError::internal)?;
+    let (true, Some(credentials)) = (verified, stored) else {
+        tracing::info!(username = %username, "failed login");
+        return Err(ApiError::Unauthorized("wrong username or password".into()));
+    };
+    // Housekeeping: expired tokens can never be used again.
+    tokens::delete_expired(&state.pool, state.token_ttl).await?;
+    let token = crypto::new_token();
+    tokens::create(&state.pool, &crypto::token_hash(&token), credentials.user_id).await?;
+    tracing::info!(username = %username, "login");
+    Ok(HttpResponse::Ok().json(LoginAnswer { authorization: token }))
+}
+
+pub async fn logout(state: web::Data<AppState>, user: AuthUser) -> ApiResult<HttpResponse> {
+    tokens::delete(&state.pool, &user.token_hash).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,161 @@
+use actix_web::web::{self, Bytes};
+use actix_web::{HttpRequest, HttpResponse};
+use serde::Deserialize;
+
+use super::auth::AuthUser;
+use super::error::{ApiError, ApiResult};
+use super::{AppState, get_answer, list_answer, request};
+use crate::domain::Role;
+use crate::domain::serde_helpers::{Int, present};
+use crate::store::jobs::{self, Deleted, JobFields, MaskingJob};
+
+pub async fn list(state: web::Data<AppState>, _user: AuthUser, req: HttpRequest) -> ApiResult<HttpResponse> {
+    let query = request::QueryParams::of(&req)?;
+    let mut filters = vec![];
+    if let Some(id) = query.id("environment_id")? {
+        filters.push(jobs::in_environment(id));
+    }
+    list_answer::<MaskingJob>(&state.pool, filters, query.page()?).await
+}
+
+pub async fn get_one(state: web::Data<AppState>, _user: AuthUser, req: HttpRequest) -> ApiResult<HttpResponse> {
+    get_answer::<MaskingJob>(&state.pool, &req, "maskingJobId").await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct OptionsBody {
+    commit_size: Option<Int>,
+    disable_constraints: Option<bool>,
+    disable_triggers: Option<bool>,
+    drop_indexes: Option<bool>,
+    batch_update: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Body {
+    masking_job_id: Option<Int>,
+    job_name: Option<String>,
+    ruleset_id: Option<Int>,
+    ruleset_type: Option<String>,
+    feedback_size: Option<Int>,
+    #[serde(default, deserialize_with = "present")]
+    job_description: Option<Option<String>>,
+    multi_tenant: Option<bool>,
+    on_the_fly_masking: Option<bool>,
+    fail_immediately: Option<bool>,
+    database_masking_options: Option<OptionsBody>,
+    created_by: Option<String>,
+    created_time: Option<String>,
+}
+
+fn positive(name: &str, value: Option<Int>) -> ApiResult<Option<i32>> {
+    match value {
+        None => Ok(None),
+        Some(Int(n)) if (1..=i32::MAX as i64).contains(&n) => Ok(Some(n as i32)),
+        Some(Int(n)) => Err(ApiError::BadRequest(format!("{name} must be a positive integer, got {n}"))),
+    }
+}
+
+/// Parses the changeable fields of a job body.
+fn fields(body: Body) -> ApiResult<JobFields> {
+    if body.created_by.is_some() || body.created_time.is_some() {
+        return Err(ApiError::BadRequest("createdBy and createdTime are set by maskd and cannot be changed".into()));
+    }
+    match body.ruleset_type.as_deref() {
+        None | Some("DATABASE") => {}
+        Some(other) => {
+            return Err(ApiError::BadRequest(format!(
+                "rulesetType '{other}' is not supported: maskd runs DATABASE jobs"
+            )));
+        }
+    }
+    if body.on_the_fly_masking == Some(true) {
+        return Err(ApiError::BadRequest(
+            "on-the-fly masking is not supported: maskd masks in place (onTheFlyMasking false)".into(),
+        ));
+    }
+    let options = body.database_masking_options.unwrap_or_default();
+    Ok(JobFields {
+        job_name: request::optional_text("jobName", body.job_name)?,
+        ruleset_id: body.ruleset_id.map(|i| i.0),
+        feedback_size: positive("feedbackSize", body.feedback_size)?,
+        job_description: match body.job_description {
+            Some(Some(d)) => Some(request::optional_text("jobDescription", Some(d))?),
+            other => other,
+        },
+        multi_tenant: body.multi_tenant,
+        on_the_fly_masking: body.on_the_fly_masking,
+        fail_immediately: body.fail_immediately,
+        commit_size: positive("databaseMaskingOptions.commitSize", options.commit_size)?,
+        disable_constraints: options.disable_constraints,
+        disable_triggers: options.disable_triggers,
+        drop_indexes: options.drop_indexes,
+        batch_update: options.batch_update,
+    })
+}
+
+pub async fn create(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    req: HttpRequest,
+    body: Bytes,
+) -> ApiResult<HttpResponse> {
+    user.require(Role::Admin)?;
+    let body: Body = request::json(&req, &body)?;
+    if body.masking_job_id.is_some() {
+        return Err(ApiError::BadRequest("maskingJobId is assigned by maskd; leave it out".into()));
+    }
+    let fields = fields(body)?;
+    if fields.job_name.is_none() {
+        return Err(ApiError::BadRequest("jobName is required".into()));
+    }
+    let ruleset_id = fields.ruleset_id.ok_or_else(|| ApiError::BadRequest("rulesetId is required".into()))?;
+    let created = jobs::create(&state.pool, &fields, &user.user.username)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("database ruleset {ruleset_id} does not exist")))?;
+    tracing::info!(job_id = created.masking_job_id, "masking job created");
+    Ok(HttpResponse::Created().json(created))
+}
+
+pub async fn update(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    req: HttpRequest,
+    body: Bytes,
+) -> ApiResult<HttpResponse> {
+    user.require(Role::Admin)?;
+    let id = request::path_id(&req, "maskingJobId")?;
+    let body: Body = request::json(&req, &body)?;
+    request::same_id("maskingJobId", body.masking_job_id.map(|i| i.0), id)?;
+    let fields = fields(body)?;
+    match jobs::update(&state.pool, id, &fields).await? {
+        Some(job) => Ok(HttpResponse::Ok().json(job)),
+        None => match crate::store::get::<MaskingJob>(&state.pool, id).await? {
+            None => Err(ApiError::NotFound(format!("masking job {id} does not exist"))),
+            Some(_) => Err(ApiError::NotFound(format!(
+                "database ruleset {} does not exist",
+                fields.ruleset_id.unwrap_or_default()
+            ))),
+        },
+    }
+}
+
+pub async fn delete_one(state: web::Data<AppState>, user: AuthUser, req: HttpRequest) -> ApiResult<HttpResponse> {
+    user.require(Role::Admin)?;
+    let id = request::path_id(&req, "maskingJobId")?;
+    let active = || {
+        ApiError::Conflict(format!(
+            "masking job {id} has an execution that has not stopped; cancel it or wait for it to end"
+        ))
+    };
+    match jobs::delete(&state.pool, id).await {
+        Ok(Deleted::Yes) => Ok(HttpResponse::Ok().finish()),
+        Ok(Deleted::NotFound) => Err(ApiError::NotFound(format!("masking job {id} does not exist"))),
+        Ok(Deleted::Active) => Err(active()),
+        // An execution submitted while the delete ran: the RESTRICT foreign key refused it.
+        Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("23503") => Err(active()),
+        Err(e) => Err(e.into()),
+    }
+}

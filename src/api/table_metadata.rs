@@ -1,0 +1,216 @@
+//! Table metadata (read from the target's catalog on creation) and column metadata (the masking
+//! rule of each column).
+
+use actix_web::web::{self, Bytes};
+use actix_web::{HttpRequest, HttpResponse};
+use serde::Deserialize;
+
+use super::auth::AuthUser;
+use super::connectors::target_from;
+use super::error::{ApiError, ApiResult};
+use super::{AppState, delete_answer, get_answer, list_answer, request};
+use crate::domain::Role;
+use crate::domain::serde_helpers::{Int, present};
+use crate::masking::algorithms::Algorithm;
+use crate::masking::domains;
+use crate::store::Filter;
+use crate::store::connectors;
+use crate::store::table_metadata::{self, ColumnChanges, ColumnMetadata, TableMetadata};
+
+pub async fn list(state: web::Data<AppState>, _user: AuthUser, req: HttpRequest) -> ApiResult<HttpResponse> {
+    let query = request::QueryParams::of(&req)?;
+    let mut filters = vec![];
+    if let Some(id) = query.id("ruleset_id")? {
+        filters.push(Filter::Int("ruleset_id", id));
+    }
+    list_answer::<TableMetadata>(&state.pool, filters, query.page()?).await
+}
+
+pub async fn get_one(state: web::Data<AppState>, _user: AuthUser, req: HttpRequest) -> ApiResult<HttpResponse> {
+    get_answer::<TableMetadata>(&state.pool, &req, "tableMetadataId").await
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TableBody {
+    table_metadata_id: Option<Int>,
+    table_name: Option<String>,
+    ruleset_id: Option<Int>,
+    #[serde(default, deserialize_with = "present")]
+    key_column: Option<Option<String>>,
+}
+
+pub async fn create(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    req: HttpRequest,
+    body: Bytes,
+) -> ApiResult<HttpResponse> {
+    user.require(Role::Admin)?;
+    let body: TableBody = request::json(&req, &body)?;
+    if body.table_metadata_id.is_some() {
+        return Err(ApiError::BadRequest("tableMetadataId is assigned by maskd; leave it out".into()));
+    }
+    let table_name = request::required_text("tableName", body.table_name)?;
+    let Int(ruleset_id) = body.ruleset_id.ok_or_else(|| ApiError::BadRequest("rulesetId is required".into()))?;
+    let key_column = request::optional_text("keyColumn", body.key_column.flatten())?;
+
+    let details = connectors::connection_details_of_ruleset(&state.pool, ruleset_id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("database ruleset {ruleset_id} does not exist")))?;
+    let target = target_from(&state, details)?;
+    let columns = target
+        .table_columns(&table_name)
+        .await
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?
+        .ok_or_else(|| {
+            ApiError::BadRequest(format!(
+                "table '{table_name}' does not exist in schema '{}' of {}",
+                target.schema(),
+                target.describe()
+            ))
+        })?;
+    if let Some(key) = &key_column {
+        if !columns.iter().any(|c| &c.name == key) {
+            return Err(ApiError::BadRequest(format!("keyColumn '{key}' is not a column of table '{table_name}'")));
+        }
+    }
+    let created = table_metadata::create(&state.pool, ruleset_id, &table_name, key_column.as_deref(), &columns)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("database ruleset {ruleset_id} does not exist")))?;
+    tracing::info!(table = %table_name, ruleset_id, columns = columns.len(), "table metadata created");
+    Ok(HttpResponse::Created().json(created))
+}
+
+pub async fn update(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    req: HttpRequest,
+    body: Bytes,
+) -> ApiResult<HttpResponse> {
+    user.require(Role::Admin)?;
+    let id = request::path_id(&req, "tableMetadataId")?;
+    let body: TableBody = request::json(&req, &body)?;
+    request::same_id("tableMetadataId", body.table_metadata_id.map(|i| i.0), id)?;
+    let current = crate::store::get::<TableMetadata>(&state.pool, id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("table metadata {id} does not exist")))?;
+    if body.table_name.as_ref().is_some_and(|t| *t != current.table_name)
+        || body.ruleset_id.is_some_and(|r| r.0 != current.ruleset_id)
+    {
+        return Err(ApiError::BadRequest(
+            "tableName and rulesetId cannot be changed: create new table metadata instead".into(),
+        ));
+    }
+    let Some(key_column) = body.key_column else {
+        return Ok(HttpResponse::Ok().json(current));
+    };
+    let key_column = request::optional_text("keyColumn", key_column)?;
+    let updated = table_metadata::update_key_column(&state.pool, id, key_column.as_deref())
+        .await?
+        .ok_or_else(|| {
+            ApiError::BadRequest(format!(
+                "keyColumn '{}' is not a column of table '{}'",
+                key_column.clone().unwrap_or_default(),
+                current.table_name
+            ))
+        })?;
+    Ok(HttpResponse::Ok().json(updated))
+}
+
+pub async fn delete_one(state: web::Data<AppState>, user: AuthUser, req: HttpRequest) -> ApiResult<HttpResponse> {
+    user.require(Role::Admin)?;
+    delete_answer::<TableMetadata>(&state.pool, &req, "tableMetadataId").await
+}
+
+pub async fn list_columns(state: web::Data<AppState>, _user: AuthUser, req: HttpRequest) -> ApiResult<HttpResponse> {
+    let query = request::QueryParams::of(&req)?;
+    let mut filters = vec![];
+    if let Some(id) = query.id("table_metadata_id")? {
+        filters.push(Filter::Int("table_metadata_id", id));
+    }
+    if let Some(masked) = query.bool("is_masked")? {
+        filters.push(Filter::Bool("is_masking_attribute", masked));
+    }
+    list_answer::<ColumnMetadata>(&state.pool, filters, query.page()?).await
+}
+
+pub async fn get_column(state: web::Data<AppState>, _user: AuthUser, req: HttpRequest) -> ApiResult<HttpResponse> {
+    get_answer::<ColumnMetadata>(&state.pool, &req, "columnMetadataId").await
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ColumnBody {
+    column_metadata_id: Option<Int>,
+    column_name: Option<String>,
+    table_metadata_id: Option<Int>,
+    #[serde(default, deserialize_with = "present")]
+    algorithm_name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    domain_name: Option<Option<String>>,
+    is_masking_attribute: Option<bool>,
+}
+
+/// Sets a column's masking rule. A domain without an algorithm takes the domain's default
+/// algorithm; giving an algorithm marks the column masked unless `isMaskingAttribute` says otherwise;
+/// removing the algorithm unmasks it.
+pub async fn update_column(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    req: HttpRequest,
+    body: Bytes,
+) -> ApiResult<HttpResponse> {
+    user.require(Role::Admin)?;
+    let id = request::path_id(&req, "columnMetadataId")?;
+    let body: ColumnBody = request::json(&req, &body)?;
+    request::same_id("columnMetadataId", body.column_metadata_id.map(|i| i.0), id)?;
+
+    let mut changes = ColumnChanges {
+        algorithm_name: body.algorithm_name.clone(),
+        domain_name: body.domain_name.clone(),
+        is_masking_attribute: body.is_masking_attribute,
+    };
+    if let Some(Some(name)) = &body.algorithm_name {
+        if Algorithm::from_name(name).is_none() {
+            return Err(ApiError::BadRequest(format!(
+                "algorithmName '{name}' is not an algorithm; GET /algorithms lists them"
+            )));
+        }
+    }
+    if let Some(Some(name)) = &body.domain_name {
+        let domain = domains::find(name).ok_or_else(|| {
+            ApiError::BadRequest(format!("domainName '{name}' is not a domain; GET /domains lists them"))
+        })?;
+        if body.algorithm_name.is_none() {
+            changes.algorithm_name = Some(Some(domain.default_algorithm.name().to_owned()));
+        }
+    }
+    if changes.is_masking_attribute.is_none() {
+        changes.is_masking_attribute = changes.algorithm_name.as_ref().map(Option::is_some);
+    }
+
+    let current = crate::store::get::<ColumnMetadata>(&state.pool, id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("column metadata {id} does not exist")))?;
+    if body.column_name.as_ref().is_some_and(|c| *c != current.column_name)
+        || body.table_metadata_id.is_some_and(|t| t.0 != current.table_metadata_id)
+    {
+        return Err(ApiError::BadRequest(
+            "columnName and tableMetadataId come from the target's catalog and cannot be changed".into(),
+        ));
+    }
+    let will_have_algorithm = match &changes.algorithm_name {
+        Some(a) => a.is_some(),
+        None => current.algorithm_name.is_some(),
+    };
+    if changes.is_masking_attribute == Some(true) && !will_have_algorithm {
+        return Err(ApiError::BadRequest(
+            "a column can be masked only with an algorithm: give algorithmName (or domainName)".into(),
+        ));
+    }
+    let updated = table_metadata::update_column(&state.pool, id, &changes)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("column metadata {id} does not exist")))?;
+    Ok(HttpResponse::Ok().json(updated))
+}

@@ -1,0 +1,142 @@
+//! Settings from the environment (a `.env` file is loaded first when present).
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/maskd";
+
+/// A value that must never be printed (passwords, keys).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: Secret,
+    pub bind: SocketAddr,
+    pub workers: u32,
+    pub admin_password: Option<Secret>,
+    pub token_ttl: Duration,
+    pub secret_key: Option<Secret>,
+    /// Connections in this instance's pool to maskd's own database.
+    pub db_pool_size: u32,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("configuration error: {0}")]
+pub struct ConfigError(String);
+
+impl Config {
+    /// Reads the configuration from the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the configuration through `lookup` (the environment, or a map in tests).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+
+        let database_url = get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
+        if !(database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
+            return Err(ConfigError(
+                "DATABASE_URL must be a PostgreSQL URL such as postgres://user:password@host:5432/maskd".into(),
+            ));
+        }
+        let bind_text = get("MASKD_BIND").unwrap_or_else(|| "127.0.0.1:8282".to_owned());
+        let bind = bind_text.parse().map_err(|_| {
+            ConfigError(format!(
+                "MASKD_BIND must be an address and port such as 127.0.0.1:8282 or 0.0.0.0:8282, got '{bind_text}'"
+            ))
+        })?;
+        let workers = parse_number(&get, "MASKD_WORKERS", 4, 0, 1024)? as u32;
+        let token_ttl_secs = parse_number(&get, "MASKD_TOKEN_TTL_SECS", 1800, 1, 31_536_000)?;
+        let default_pool = 10 + u64::from(workers) * 2;
+        let db_pool_size = parse_number(&get, "MASKD_DB_POOL_SIZE", default_pool, 2, 1000)? as u32;
+
+        Ok(Config {
+            database_url: Secret::new(database_url),
+            bind,
+            workers,
+            admin_password: get("MASKD_ADMIN_PASSWORD").map(Secret::new),
+            token_ttl: Duration::from_secs(token_ttl_secs),
+            secret_key: get("MASKD_SECRET_KEY").map(Secret::new),
+            db_pool_size,
+        })
+    }
+}
+
+fn parse_number(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    default: u64,
+    min: u64,
+    max: u64,
+) -> Result<u64, ConfigError> {
+    let Some(text) = get(name) else {
+        return Ok(default);
+    };
+    match text.trim().parse::<u64>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(ConfigError(format!(
+            "{name} must be a whole number from {min} to {max}, got '{text}'"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> =
+            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_match_the_contract() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.database_url.expose(), DEFAULT_DATABASE_URL);
+        assert_eq!(c.bind.to_string(), "127.0.0.1:8282");
+        assert_eq!(c.workers, 4);
+        assert_eq!(c.token_ttl, Duration::from_secs(1800));
+        assert!(c.admin_password.is_none() && c.secret_key.is_none());
+    }
+
+    #[test]
+    fn bad_values_are_refused_with_the_variable_named() {
+        for (name, value) in [
+            ("MASKD_WORKERS", "many"),
+            ("MASKD_WORKERS", "-1"),
+            ("MASKD_TOKEN_TTL_SECS", "0"),
+            ("MASKD_BIND", "localhost"),
+            ("DATABASE_URL", "mysql://x"),
+        ] {
+            let err = config(&[(name, value)]).unwrap_err().to_string();
+            assert!(err.contains(name), "{err}");
+        }
+    }
+
+    #[test]
+    fn secrets_are_not_printed() {
+        let c = config(&[("MASKD_ADMIN_PASSWORD", "hunter2"), ("MASKD_SECRET_KEY", "k3y")]).unwrap();
+        let printed = format!("{c:?}");
+        assert!(!printed.contains("hunter2") && !printed.contains("k3y"), "{printed}");
+    }
+}

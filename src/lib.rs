@@ -1,0 +1,16 @@
+//! maskd: a persistent job-execution service for data-masking jobs, API-compatible with the
+//! Delphix Masking Engine (v5.1.43), backed by PostgreSQL.
+//!
+//! Where things live: `api` (HTTP handlers, one file per resource), `store` (SQL, one function per
+//! statement; `store::executions` is the execution state machine), `domain` (types that are valid
+//! once built), `masking` (algorithms and target-database access), `startup` (wiring).
+
+pub mod api;
+pub mod config;
+pub mod crypto;
+pub mod db;
+pub mod domain;
+pub mod masking;
+pub mod startup;
+pub mod store;
+pub mod telemetry;

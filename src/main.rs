@@ -1,0 +1,100 @@
+use std::io::BufRead;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use maskd::config::Config;
+use maskd::domain::Role;
+use maskd::startup::{self, Application};
+use maskd::{crypto, db, store, telemetry};
+
+/// maskd: data-masking job service, API-compatible with the Delphix Masking Engine.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Apply migrations, then serve HTTP and run this instance's workers (the default).
+    Serve,
+    /// Apply migrations and exit.
+    Migrate,
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user; the password is read from standard input (one line).
+    Add {
+        name: String,
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+    },
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    s.parse()
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let _ = dotenvy::dotenv();
+    telemetry::init();
+    let config = match Config::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("maskd: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(config).await,
+        Command::Migrate => startup::prepare_database(&config).await.map_err(|e| e.to_string()),
+        Command::User { command: UserCommand::Add { name, role } } => add_user(config, name, role).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("maskd: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(config: Config) -> Result<(), String> {
+    let app = Application::build(config).await.map_err(|e| e.to_string())?;
+    app.run_until_stopped().await.map_err(|e| e.to_string())
+}
+
+async fn add_user(config: Config, name: String, role: Role) -> Result<(), String> {
+    let name = name.trim().to_owned();
+    if name.is_empty() {
+        return Err("the user name must not be empty".into());
+    }
+    let mut password = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut password)
+        .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
+    let password = password.trim_end_matches(['\n', '\r']);
+    if password.is_empty() {
+        return Err("give the password on standard input, e.g. echo 'secret' | maskd user add NAME --role ADMIN".into());
+    }
+    startup::prepare_database(&config).await.map_err(|e| e.to_string())?;
+    let pool = db::pool(config.database_url.expose(), 2).await.map_err(|e| e.to_string())?;
+    let hash = crypto::hash_password(password);
+    if store::users::create(&pool, &name, &hash, role).await.map_err(|e| e.to_string())? {
+        eprintln!("maskd: added user '{name}' ({role})");
+        Ok(())
+    } else {
+        Err(format!("a user named '{name}' already exists"))
+    }
+}

@@ -1,0 +1,141 @@
+//! Connections to the databases a job masks (the "targets"), through a database connector.
+
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgConnection};
+use sqlx::{ConnectOptions, Connection, FromRow};
+
+use crate::store::connectors::ConnectionDetails;
+
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+#[derive(Debug, thiserror::Error)]
+pub enum TargetError {
+    #[error("cannot connect to {target} as user '{user}': {reason}. Check the connector's host, port, database, username and password")]
+    Connect { target: String, user: String, reason: String },
+    #[error("reading the catalog of {target} failed: {reason}")]
+    Catalog { target: String, reason: String },
+}
+
+/// A target database reached through a connector.
+pub struct Target {
+    details: ConnectionDetails,
+    password: Option<String>,
+}
+
+impl Target {
+    pub fn new(details: ConnectionDetails, password: Option<String>) -> Self {
+        Target { details, password }
+    }
+
+    pub fn describe(&self) -> String {
+        format!("{}:{}/{}", self.details.host, self.details.port, self.details.database_name)
+    }
+
+    pub fn schema(&self) -> &str {
+        &self.details.schema_name
+    }
+
+    fn options(&self) -> PgConnectOptions {
+        let mut options = PgConnectOptions::new()
+            .host(&self.details.host)
+            .port(self.details.port as u16)
+            .database(&self.details.database_name)
+            .username(&self.details.username)
+            .application_name("maskd");
+        if let Some(password) = &self.password {
+            options = options.password(password);
+        }
+        options
+    }
+
+    pub async fn connect(&self) -> Result<PgConnection, TargetError> {
+        let failed = |reason: String| TargetError::Connect {
+            target: self.describe(),
+            user: self.details.username.clone(),
+            reason,
+        };
+        match tokio::time::timeout(CONNECT_TIMEOUT, self.options().connect()).await {
+            Ok(Ok(conn)) => Ok(conn),
+            Ok(Err(e)) => Err(failed(connect_reason(&e))),
+            Err(_) => Err(failed(format!("no answer within {} seconds", CONNECT_TIMEOUT.as_secs()))),
+        }
+    }
+
+    /// Connects and checks that the connector's schema exists.
+    pub async fn test(&self) -> Result<(), TargetError> {
+        let mut conn = self.connect().await?;
+        let exists: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)")
+                .bind(self.schema())
+                .fetch_one(&mut conn)
+                .await
+                .map_err(|e| self.catalog_error(e))?;
+        let _ = conn.close().await;
+        if exists {
+            Ok(())
+        } else {
+            Err(TargetError::Connect {
+                target: self.describe(),
+                user: self.details.username.clone(),
+                reason: format!("schema '{}' does not exist", self.schema()),
+            })
+        }
+    }
+
+    /// The columns of a table in the connector's schema; None when there is no such table.
+    pub async fn table_columns(&self, table: &str) -> Result<Option<Vec<CatalogColumn>>, TargetError> {
+        let mut conn = self.connect().await?;
+        let columns: Vec<CatalogColumn> = sqlx::query_as(CATALOG_COLUMNS)
+            .bind(self.schema())
+            .bind(table)
+            .fetch_all(&mut conn)
+            .await
+            .map_err(|e| self.catalog_error(e))?;
+        let _ = conn.close().await;
+        Ok(if columns.is_empty() { None } else { Some(columns) })
+    }
+
+    fn catalog_error(&self, e: sqlx::Error) -> TargetError {
+        TargetError::Catalog { target: self.describe(), reason: connect_reason(&e) }
+    }
+}
+
+/// A reason for a failure in words, without internals.
+fn connect_reason(e: &sqlx::Error) -> String {
+    match e {
+        sqlx::Error::Database(db) => db.message().to_owned(),
+        sqlx::Error::Io(io) => io.to_string(),
+        sqlx::Error::Tls(_) => "TLS negotiation failed".to_owned(),
+        sqlx::Error::PoolTimedOut => "timed out".to_owned(),
+        other => other.to_string(),
+    }
+}
+
+/// One column of a target table, as its catalog describes it.
+#[derive(Debug, Clone, FromRow)]
+pub struct CatalogColumn {
+    pub name: String,
+    pub data_type: String,
+    pub length: Option<i32>,
+    pub is_primary_key: bool,
+    pub is_index: bool,
+    pub is_foreign_key: bool,
+}
+
+const CATALOG_COLUMNS: &str = "
+SELECT a.attname::text AS name,
+       format_type(a.atttypid, a.atttypmod) AS data_type,
+       CASE WHEN t.typname IN ('varchar', 'bpchar') AND a.atttypmod > 4 THEN a.atttypmod - 4 END AS length,
+       EXISTS (SELECT 1 FROM pg_index i
+                WHERE i.indrelid = c.oid AND i.indisprimary AND a.attnum = ANY (i.indkey)) AS is_primary_key,
+       EXISTS (SELECT 1 FROM pg_index i
+                WHERE i.indrelid = c.oid AND a.attnum = ANY (i.indkey)) AS is_index,
+       EXISTS (SELECT 1 FROM pg_constraint k
+                WHERE k.conrelid = c.oid AND k.contype = 'f' AND a.attnum = ANY (k.conkey)) AS is_foreign_key
+  FROM pg_class c
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+  JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+  JOIN pg_type t ON t.oid = a.atttypid
+ WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')
+ ORDER BY a.attnum";

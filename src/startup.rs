@@ -1,0 +1,97 @@
+//! Wiring: maskd's database, the HTTP server, and everything they share. Tests start the real
+//! application through `Application::build`, exactly as `maskd serve` does.
+
+use std::net::TcpListener;
+
+use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use sqlx::PgPool;
+
+use crate::api::error::{ApiError, json_errors};
+use crate::api::{self, AppState};
+use crate::config::Config;
+use crate::crypto::{self, Keys};
+use crate::db::{self, DbError};
+use crate::store;
+
+/// Request bodies larger than this are refused with 413.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("maskd's database refused a start-up step: {0}")]
+    Sql(#[from] sqlx::Error),
+    #[error("cannot listen on {addr}: {source}. Is another process using it? Set MASKD_BIND to another address")]
+    Bind { addr: String, source: std::io::Error },
+}
+
+/// Creates the database when missing and applies migrations.
+pub async fn prepare_database(config: &Config) -> Result<(), DbError> {
+    db::ensure_database(config.database_url.expose()).await?;
+    db::migrate(config.database_url.expose()).await
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    pool: PgPool,
+}
+
+impl Application {
+    pub async fn build(config: Config) -> Result<Self, StartupError> {
+        prepare_database(&config).await?;
+        let pool = db::pool(config.database_url.expose(), config.db_pool_size).await?;
+        if let Some(password) = &config.admin_password {
+            let hash = crypto::hash_password(password.expose());
+            if store::users::bootstrap_admin(&pool, &hash).await? {
+                tracing::info!("created user 'admin' (ADMIN) from MASKD_ADMIN_PASSWORD");
+            }
+        }
+        let keys = Keys::load(&pool, config.secret_key.as_ref()).await?;
+        let state = web::Data::new(AppState { pool: pool.clone(), keys, token_ttl: config.token_ttl });
+
+        let listener = TcpListener::bind(config.bind)
+            .map_err(|source| StartupError::Bind { addr: config.bind.to_string(), source })?;
+        let port = listener.local_addr().map_err(|source| StartupError::Bind {
+            addr: config.bind.to_string(),
+            source,
+        })?.port();
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
+                .wrap(from_fn(json_errors))
+                .configure(api::configure)
+                .default_service(web::to(unknown_route))
+        })
+        .listen(listener)
+        .map_err(|source| StartupError::Bind { addr: config.bind.to_string(), source })?
+        .run();
+        tracing::info!(port, "maskd is listening");
+        Ok(Application { port, server, pool })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Serves until SIGINT/SIGTERM (actix handles both, finishing requests in flight).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+async fn unknown_route(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound(format!(
+        "there is no endpoint {} {} (the API is under /masking/api and /masking/api/v5.1.43)",
+        req.method(),
+        req.path()
+    )))
+}

@@ -1,0 +1,134 @@
+use serde::Serialize;
+use sqlx::{FromRow, PgPool};
+
+use super::Resource;
+
+/// A database connector as the API shows it: the password is write-only and never selected here.
+#[derive(Debug, Clone, Serialize, FromRow)]
+#[serde(rename_all = "camelCase")]
+pub struct DatabaseConnector {
+    pub database_connector_id: i64,
+    pub connector_name: String,
+    pub database_type: String,
+    pub environment_id: i64,
+    pub host: String,
+    pub port: i32,
+    pub database_name: String,
+    pub schema_name: String,
+    pub username: String,
+}
+
+impl Resource for DatabaseConnector {
+    const NOUN: &'static str = "database connector";
+    const TABLE: &'static str = "database_connectors";
+    const ID: &'static str = "database_connector_id";
+    const COLUMNS: &'static str = "database_connector_id, connector_name, database_type, environment_id, \
+         host, port, database_name, schema_name, username";
+}
+
+pub struct NewConnector {
+    pub connector_name: String,
+    pub environment_id: i64,
+    pub host: String,
+    pub port: i32,
+    pub database_name: String,
+    pub schema_name: String,
+    pub username: String,
+    pub password_encrypted: Option<Vec<u8>>,
+}
+
+/// None when the environment does not exist.
+pub async fn create(pool: &PgPool, c: &NewConnector) -> Result<Option<DatabaseConnector>, sqlx::Error> {
+    let sql = format!(
+        "INSERT INTO database_connectors
+             (connector_name, database_type, environment_id, host, port, database_name, schema_name, username, password_encrypted)
+         SELECT $1, 'POSTGRES', environment_id, $3, $4, $5, $6, $7, $8 FROM environments WHERE environment_id = $2
+         RETURNING {}",
+        DatabaseConnector::COLUMNS
+    );
+    sqlx::query_as(&sql)
+        .bind(&c.connector_name)
+        .bind(c.environment_id)
+        .bind(&c.host)
+        .bind(c.port)
+        .bind(&c.database_name)
+        .bind(&c.schema_name)
+        .bind(&c.username)
+        .bind(&c.password_encrypted)
+        .fetch_optional(pool)
+        .await
+}
+
+#[derive(Debug, Default)]
+pub struct Changes {
+    pub connector_name: Option<String>,
+    pub host: Option<String>,
+    pub port: Option<i32>,
+    pub database_name: Option<String>,
+    pub schema_name: Option<String>,
+    pub username: Option<String>,
+    /// Some(None) removes the password.
+    pub password_encrypted: Option<Option<Vec<u8>>>,
+}
+
+pub async fn update(pool: &PgPool, id: i64, c: &Changes) -> Result<Option<DatabaseConnector>, sqlx::Error> {
+    let sql = format!(
+        "UPDATE database_connectors
+            SET connector_name = COALESCE($2, connector_name),
+                host = COALESCE($3, host),
+                port = COALESCE($4, port),
+                database_name = COALESCE($5, database_name),
+                schema_name = COALESCE($6, schema_name),
+                username = COALESCE($7, username),
+                password_encrypted = CASE WHEN $8 THEN $9 ELSE password_encrypted END
+          WHERE database_connector_id = $1
+         RETURNING {}",
+        DatabaseConnector::COLUMNS
+    );
+    sqlx::query_as(&sql)
+        .bind(id)
+        .bind(&c.connector_name)
+        .bind(&c.host)
+        .bind(c.port)
+        .bind(&c.database_name)
+        .bind(&c.schema_name)
+        .bind(&c.username)
+        .bind(c.password_encrypted.is_some())
+        .bind(c.password_encrypted.clone().flatten())
+        .fetch_optional(pool)
+        .await
+}
+
+/// What it takes to connect to a connector's database (the password still encrypted).
+#[derive(Debug, Clone, FromRow)]
+pub struct ConnectionDetails {
+    pub database_connector_id: i64,
+    pub host: String,
+    pub port: i32,
+    pub database_name: String,
+    pub schema_name: String,
+    pub username: String,
+    pub password_encrypted: Option<Vec<u8>>,
+}
+
+pub async fn connection_details(pool: &PgPool, id: i64) -> Result<Option<ConnectionDetails>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT database_connector_id, host, port, database_name, schema_name, username, password_encrypted
+           FROM database_connectors WHERE database_connector_id = $1",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await
+}
+
+/// The connection details of the connector behind a ruleset.
+pub async fn connection_details_of_ruleset(pool: &PgPool, ruleset_id: i64) -> Result<Option<ConnectionDetails>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT c.database_connector_id, c.host, c.port, c.database_name, c.schema_name, c.username, c.password_encrypted
+           FROM database_rulesets r JOIN database_connectors c USING (database_connector_id)
+          WHERE r.database_ruleset_id = $1",
+    )
+    .bind(ruleset_id)
+    .fetch_optional(pool)
+    .await
+}

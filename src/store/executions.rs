@@ -1,0 +1,231 @@
+//! The execution state machine. Every transition is one conditional statement, so it happens at
+//! most once whichever instance attempts it:
+//!
+//! ```text
+//! QUEUED  --claim-->  RUNNING --finish--> SUCCEEDED | WARNING | FAILED
+//! QUEUED  --cancel--> CANCELLED (endTime set at once)
+//! RUNNING --cancel--> CANCELLED --mark_stopped--> endTime set (after the worker has stopped)
+//! ```
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::{FromRow, PgExecutor};
+
+use super::Resource;
+use crate::domain::serde_helpers;
+use crate::domain::{ExecutionStatus, ExpectedStatus};
+
+/// Notified (on commit) with the execution id when an execution is submitted.
+pub const SUBMITTED_CHANNEL: &str = "maskd_execution_submitted";
+/// Notified (on commit) with the execution id when a cancel changed an execution.
+pub const CANCELLED_CHANNEL: &str = "maskd_execution_cancelled";
+
+/// An execution, with the seed's fields.
+#[derive(Debug, Clone, Serialize, FromRow)]
+#[serde(rename_all = "camelCase")]
+pub struct Execution {
+    pub execution_id: i64,
+    pub job_id: i64,
+    pub connector_type: Option<String>,
+    pub source_connector_id: Option<i64>,
+    pub target_connector_id: Option<i64>,
+    #[sqlx(try_from = "String")]
+    pub status: Status,
+    pub rows_masked: i64,
+    pub rows_total: Option<i64>,
+    pub bytes_processed: Option<i64>,
+    pub bytes_total: Option<i64>,
+    #[serde(serialize_with = "serde_helpers::opt_time")]
+    pub start_time: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "serde_helpers::opt_time")]
+    pub end_time: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "serde_helpers::time")]
+    pub submit_time: DateTime<Utc>,
+}
+
+/// `ExecutionStatus` as read from its text column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Status(pub ExecutionStatus);
+
+impl TryFrom<String> for Status {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse().map(Status)
+    }
+}
+
+impl Resource for Execution {
+    const NOUN: &'static str = "execution";
+    const TABLE: &'static str = "executions";
+    const ID: &'static str = "execution_id";
+    const COLUMNS: &'static str = COLUMNS;
+}
+
+const COLUMNS: &str = "execution_id, job_id, connector_type, source_connector_id, target_connector_id, status, \
+     rows_masked, rows_total, bytes_processed, bytes_total, start_time, end_time, submit_time";
+
+/// The connector fields of a new execution (multi-tenant jobs only).
+#[derive(Debug, Default, Clone)]
+pub struct Submission {
+    pub job_id: i64,
+    pub target_connector_id: Option<i64>,
+    pub source_connector_id: Option<i64>,
+    pub connector_type: Option<String>,
+}
+
+/// Creates a QUEUED execution, if the job exists and the connector fields suit it (a multi-tenant
+/// job needs a target connector; source fields only for multi-tenant on-the-fly jobs), and
+/// notifies the workers. None when nothing was inserted; a second active execution of the same
+/// job is refused by the unique index `executions_one_active_per_job`.
+pub async fn create(db: impl PgExecutor<'_>, s: &Submission) -> Result<Option<Execution>, sqlx::Error> {
+    let sql = format!(
+        "WITH created AS (
+             INSERT INTO executions (job_id, connector_type, source_connector_id, target_connector_id)
+             SELECT j.masking_job_id, $2, $3, $4 FROM masking_jobs j
+              WHERE j.masking_job_id = $1
+                AND j.multi_tenant = ($4::bigint IS NOT NULL)
+                AND (($2::text IS NULL AND $3::bigint IS NULL) OR (j.multi_tenant AND j.on_the_fly_masking))
+             RETURNING {COLUMNS})
+         SELECT created.* FROM created, LATERAL (SELECT pg_notify('{SUBMITTED_CHANNEL}', created.execution_id::text)) n"
+    );
+    sqlx::query_as(&sql)
+        .bind(s.job_id)
+        .bind(&s.connector_type)
+        .bind(s.source_connector_id)
+        .bind(s.target_connector_id)
+        .fetch_optional(db)
+        .await
+}
+
+/// The execution of a job that has not stopped yet (at most one exists).
+pub async fn active_of_job(db: impl PgExecutor<'_>, job_id: i64) -> Result<Option<Execution>, sqlx::Error> {
+    let sql = format!("SELECT {COLUMNS} FROM executions WHERE job_id = $1 AND end_time IS NULL");
+    sqlx::query_as(&sql).bind(job_id).fetch_optional(db).await
+}
+
+/// QUEUED -> RUNNING for the oldest queued execution that no other worker is claiming.
+pub async fn claim(db: impl PgExecutor<'_>, worker_id: &str) -> Result<Option<Execution>, sqlx::Error> {
+    let sql = format!(
+        "UPDATE executions
+            SET status = 'RUNNING', start_time = now(), rows_total = -1, rows_masked = 0,
+                worker_id = $1, heartbeat_time = now()
+          WHERE execution_id = (SELECT execution_id FROM executions WHERE status = 'QUEUED'
+                                 ORDER BY execution_id LIMIT 1 FOR UPDATE SKIP LOCKED)
+            AND status = 'QUEUED'
+         RETURNING {COLUMNS}"
+    );
+    sqlx::query_as(&sql).bind(worker_id).fetch_optional(db).await
+}
+
+/// Records progress of a RUNNING execution (and its heartbeat). None when it is no longer
+/// RUNNING: the worker has been cancelled and must stop.
+pub async fn progress(
+    db: impl PgExecutor<'_>,
+    execution_id: i64,
+    rows_masked: i64,
+    rows_total: i64,
+) -> Result<Option<Execution>, sqlx::Error> {
+    let sql = format!(
+        "UPDATE executions SET rows_masked = $2, rows_total = $3, heartbeat_time = now()
+          WHERE execution_id = $1 AND status = 'RUNNING'
+         RETURNING {COLUMNS}"
+    );
+    sqlx::query_as(&sql)
+        .bind(execution_id)
+        .bind(rows_masked)
+        .bind(rows_total)
+        .fetch_optional(db)
+        .await
+}
+
+/// RUNNING -> SUCCEEDED | WARNING | FAILED. None when it was not RUNNING (a cancel won): a late
+/// finish never overwrites a cancel.
+pub async fn finish(
+    db: impl PgExecutor<'_>,
+    execution_id: i64,
+    outcome: ExecutionStatus,
+) -> Result<Option<Execution>, sqlx::Error> {
+    assert!(outcome.is_finished(), "finish takes SUCCEEDED, WARNING or FAILED, not {outcome}");
+    let sql = format!(
+        "UPDATE executions SET status = $2, end_time = now()
+          WHERE execution_id = $1 AND status = 'RUNNING'
+         RETURNING {COLUMNS}"
+    );
+    sqlx::query_as(&sql).bind(execution_id).bind(outcome.as_str()).fetch_optional(db).await
+}
+
+/// Sets `endTime` of a CANCELLED execution whose worker has stopped. None when there was nothing
+/// to do (not cancelled, or already stopped).
+pub async fn mark_stopped(db: impl PgExecutor<'_>, execution_id: i64) -> Result<Option<Execution>, sqlx::Error> {
+    let sql = format!(
+        "UPDATE executions SET end_time = now()
+          WHERE execution_id = $1 AND status = 'CANCELLED' AND end_time IS NULL
+         RETURNING {COLUMNS}"
+    );
+    sqlx::query_as(&sql).bind(execution_id).fetch_optional(db).await
+}
+
+/// What a cancel found and did.
+#[derive(Debug, Clone)]
+pub struct CancelOutcome {
+    /// The execution as it stands after the statement.
+    pub execution: Execution,
+    /// Its status when the statement locked it.
+    pub previous: ExecutionStatus,
+    /// Whether this statement cancelled it.
+    pub changed: bool,
+}
+
+/// Cancels a QUEUED or RUNNING execution, only if its status is `expected` when given. One
+/// statement: it locks the row, decides on the locked (current) status, updates it, notifies the
+/// instance running it (delivered on commit), and returns the row whether or not it changed.
+/// None when no such execution exists.
+pub async fn cancel(
+    db: impl PgExecutor<'_>,
+    execution_id: i64,
+    expected: Option<ExpectedStatus>,
+    graceful: bool,
+) -> Result<Option<CancelOutcome>, sqlx::Error> {
+    let sql = format!(
+        "WITH locked AS (
+             SELECT {COLUMNS} FROM executions WHERE execution_id = $1 FOR UPDATE
+         ), cancelled AS (
+             UPDATE executions e
+                SET status = 'CANCELLED',
+                    end_time = CASE WHEN l.status = 'QUEUED' THEN now() END,
+                    cancel_graceful = $3,
+                    cancel_time = now()
+               FROM locked l
+              WHERE e.execution_id = l.execution_id
+                AND l.status IN ('QUEUED', 'RUNNING')
+                AND ($2::text IS NULL OR l.status = $2)
+             RETURNING e.*, l.status AS previous_status
+         )
+         SELECT {COLUMNS}, previous_status, true AS changed
+           FROM cancelled, LATERAL (SELECT pg_notify('{CANCELLED_CHANNEL}', cancelled.execution_id::text)) n
+         UNION ALL
+         SELECT {COLUMNS}, status AS previous_status, false AS changed
+           FROM locked WHERE NOT EXISTS (SELECT 1 FROM cancelled)"
+    );
+    let row: Option<CancelRow> = sqlx::query_as(&sql)
+        .bind(execution_id)
+        .bind(expected.map(|e| e.status().as_str()))
+        .bind(graceful)
+        .fetch_optional(db)
+        .await?;
+    Ok(row.map(|r| CancelOutcome {
+        execution: r.execution,
+        previous: r.previous_status.0,
+        changed: r.changed,
+    }))
+}
+
+#[derive(FromRow)]
+struct CancelRow {
+    #[sqlx(flatten)]
+    execution: Execution,
+    #[sqlx(try_from = "String")]
+    previous_status: Status,
+    changed: bool,
+}

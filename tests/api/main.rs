@@ -1,0 +1,10 @@
+//! Integration tests: each test starts the real application on its own database (created from a
+//! migrated template) and drives it over HTTP.
+
+mod auth;
+mod cancel;
+mod errors;
+mod executions;
+mod helpers;
+mod races;
+mod resources;
