@@ -104,8 +104,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> =
-            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Config::from_lookup(|name| map.get(name).cloned())
     }
 
@@ -135,8 +137,15 @@ mod tests {
 
     #[test]
     fn secrets_are_not_printed() {
-        let c = config(&[("MASKD_ADMIN_PASSWORD", "hunter2"), ("MASKD_SECRET_KEY", "k3y")]).unwrap();
+        let c = config(&[
+            ("MASKD_ADMIN_PASSWORD", "hunter2"),
+            ("MASKD_SECRET_KEY", "k3y"),
+        ])
+        .unwrap();
         let printed = format!("{c:?}");
-        assert!(!printed.contains("hunter2") && !printed.contains("k3y"), "{printed}");
+        assert!(
+            !printed.contains("hunter2") && !printed.contains("k3y"),
+            "{printed}"
+        );
     }
 }

@@ -21,7 +21,9 @@ pub struct Keys {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("the stored connector password cannot be decrypted with the current MASKD_SECRET_KEY; set the connector's password again")]
+#[error(
+    "the stored connector password cannot be decrypted with the current MASKD_SECRET_KEY; set the connector's password again"
+)]
 pub struct DecryptError;
 
 impl Keys {
@@ -114,7 +116,10 @@ pub fn verify_password(password: &str, stored: Option<&str>) -> bool {
     let Ok(parsed) = PasswordHash::new(hash) else {
         return false;
     };
-    argon2::Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok() && known
+    argon2::Argon2::default()
+        .verify_password(password.as_bytes(), &parsed)
+        .is_ok()
+        && known
 }
 
 #[cfg(test)]
@@ -127,14 +132,22 @@ mod tests {
         let stored = keys.encrypt_password("s3cret-pw");
         assert!(!stored.windows(9).any(|w| w == b"s3cret-pw"));
         assert_eq!(keys.decrypt_password(&stored).unwrap(), "s3cret-pw");
-        assert_ne!(stored, keys.encrypt_password("s3cret-pw"), "nonces must differ");
+        assert_ne!(
+            stored,
+            keys.encrypt_password("s3cret-pw"),
+            "nonces must differ"
+        );
     }
 
     #[test]
     fn another_key_cannot_decrypt() {
         let stored = Keys::from_secret(b"one").encrypt_password("pw");
         assert!(Keys::from_secret(b"two").decrypt_password(&stored).is_err());
-        assert!(Keys::from_secret(b"one").decrypt_password(&stored[..5]).is_err());
+        assert!(
+            Keys::from_secret(b"one")
+                .decrypt_password(&stored[..5])
+                .is_err()
+        );
     }
 
     #[test]

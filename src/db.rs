@@ -18,7 +18,9 @@ const MIGRATION_LOCK_KEY: i64 = 0x6d61_736b_645f_6d69; // "maskd_mi"
 pub enum DbError {
     #[error("DATABASE_URL is not a valid PostgreSQL URL: {0}")]
     BadUrl(String),
-    #[error("cannot reach PostgreSQL at {target}: {source}. Check that it runs and that DATABASE_URL is right")]
+    #[error(
+        "cannot reach PostgreSQL at {target}: {source}. Check that it runs and that DATABASE_URL is right"
+    )]
     Unreachable { target: String, source: sqlx::Error },
     #[error("cannot create database {name}: {source}")]
     Create { name: String, source: sqlx::Error },
@@ -54,12 +56,16 @@ pub async fn ensure_database(url: &str) -> Result<(), DbError> {
         let admin = options.clone().database(maintenance);
         match admin.connect().await {
             Ok(mut conn) => {
-                let exists: bool =
-                    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
-                        .bind(&name)
-                        .fetch_one(&mut conn)
-                        .await
-                        .map_err(|source| DbError::Create { name: name.clone(), source })?;
+                let exists: bool = sqlx::query_scalar(
+                    "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)",
+                )
+                .bind(&name)
+                .fetch_one(&mut conn)
+                .await
+                .map_err(|source| DbError::Create {
+                    name: name.clone(),
+                    source,
+                })?;
                 if exists {
                     return Ok(());
                 }
@@ -107,7 +113,9 @@ pub async fn migrate(url: &str) -> Result<(), DbError> {
         .map_err(|e| DbError::Migrate(format!("cannot take the migration lock: {e}")))?;
     let report = embedded::migrations::runner().run_async(&mut client).await;
     // Unlock even when the run failed; closing the connection would release it as well.
-    let _ = client.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK_KEY]).await;
+    let _ = client
+        .execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK_KEY])
+        .await;
     drop(client);
     let _ = connection.await;
     let report = report.map_err(|e| DbError::Migrate(e.to_string()))?;
@@ -141,6 +149,9 @@ mod tests {
     #[test]
     fn identifiers_are_quoted_and_escaped() {
         assert_eq!(quote_identifier("users"), "\"users\"");
-        assert_eq!(quote_identifier("x\"; DROP TABLE y; --"), "\"x\"\"; DROP TABLE y; --\"");
+        assert_eq!(
+            quote_identifier("x\"; DROP TABLE y; --"),
+            "\"x\"\"; DROP TABLE y; --\""
+        );
     }
 }

@@ -57,8 +57,12 @@ async fn main() -> ExitCode {
     };
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config).await,
-        Command::Migrate => startup::prepare_database(&config).await.map_err(|e| e.to_string()),
-        Command::User { command: UserCommand::Add { name, role } } => add_user(config, name, role).await,
+        Command::Migrate => startup::prepare_database(&config)
+            .await
+            .map_err(|e| e.to_string()),
+        Command::User {
+            command: UserCommand::Add { name, role },
+        } => add_user(config, name, role).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -70,7 +74,9 @@ async fn main() -> ExitCode {
 }
 
 async fn serve(config: Config) -> Result<(), String> {
-    let app = Application::build(config).await.map_err(|e| e.to_string())?;
+    let app = Application::build(config)
+        .await
+        .map_err(|e| e.to_string())?;
     app.run_until_stopped().await.map_err(|e| e.to_string())
 }
 
@@ -88,10 +94,17 @@ async fn add_user(config: Config, name: String, role: Role) -> Result<(), String
     if password.is_empty() {
         return Err("give the password on standard input, e.g. echo 'secret' | maskd user add NAME --role ADMIN".into());
     }
-    startup::prepare_database(&config).await.map_err(|e| e.to_string())?;
-    let pool = db::pool(config.database_url.expose(), 2).await.map_err(|e| e.to_string())?;
+    startup::prepare_database(&config)
+        .await
+        .map_err(|e| e.to_string())?;
+    let pool = db::pool(config.database_url.expose(), 2)
+        .await
+        .map_err(|e| e.to_string())?;
     let hash = crypto::hash_password(password);
-    if store::users::create(&pool, &name, &hash, role).await.map_err(|e| e.to_string())? {
+    if store::users::create(&pool, &name, &hash, role)
+        .await
+        .map_err(|e| e.to_string())?
+    {
         eprintln!("maskd: added user '{name}' ({role})");
         Ok(())
     } else {

@@ -24,8 +24,13 @@ pub enum StartupError {
     Db(#[from] DbError),
     #[error("maskd's database refused a start-up step: {0}")]
     Sql(#[from] sqlx::Error),
-    #[error("cannot listen on {addr}: {source}. Is another process using it? Set MASKD_BIND to another address")]
-    Bind { addr: String, source: std::io::Error },
+    #[error(
+        "cannot listen on {addr}: {source}. Is another process using it? Set MASKD_BIND to another address"
+    )]
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
 }
 
 /// Creates the database when missing and applies migrations.
@@ -51,14 +56,23 @@ impl Application {
             }
         }
         let keys = Keys::load(&pool, config.secret_key.as_ref()).await?;
-        let state = web::Data::new(AppState { pool: pool.clone(), keys, token_ttl: config.token_ttl });
+        let state = web::Data::new(AppState {
+            pool: pool.clone(),
+            keys,
+            token_ttl: config.token_ttl,
+        });
 
-        let listener = TcpListener::bind(config.bind)
-            .map_err(|source| StartupError::Bind { addr: config.bind.to_string(), source })?;
-        let port = listener.local_addr().map_err(|source| StartupError::Bind {
+        let listener = TcpListener::bind(config.bind).map_err(|source| StartupError::Bind {
             addr: config.bind.to_string(),
             source,
-        })?.port();
+        })?;
+        let port = listener
+            .local_addr()
+            .map_err(|source| StartupError::Bind {
+                addr: config.bind.to_string(),
+                source,
+            })?
+            .port();
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
@@ -68,7 +82,10 @@ impl Application {
                 .default_service(web::to(unknown_route))
         })
         .listen(listener)
-        .map_err(|source| StartupError::Bind { addr: config.bind.to_string(), source })?
+        .map_err(|source| StartupError::Bind {
+            addr: config.bind.to_string(),
+            source,
+        })?
         .run();
         tracing::info!(port, "maskd is listening");
         Ok(Application { port, server, pool })

@@ -23,7 +23,11 @@ struct AlgorithmView {
 
 impl From<Algorithm> for AlgorithmView {
     fn from(a: Algorithm) -> Self {
-        AlgorithmView { algorithm_name: a.name(), algorithm_type: a.algorithm_type(), description: a.description() }
+        AlgorithmView {
+            algorithm_name: a.name(),
+            algorithm_type: a.algorithm_type(),
+            description: a.description(),
+        }
     }
 }
 
@@ -36,7 +40,10 @@ struct DomainView {
 
 impl From<&Domain> for DomainView {
     fn from(d: &Domain) -> Self {
-        DomainView { domain_name: d.name, default_algorithm_code: d.default_algorithm.name() }
+        DomainView {
+            domain_name: d.name,
+            default_algorithm_code: d.default_algorithm.name(),
+        }
     }
 }
 
@@ -54,7 +61,13 @@ fn page_of<T: Serialize>(req: &HttpRequest, items: Vec<T>) -> ApiResult<HttpResp
 }
 
 pub async fn list(_user: AuthUser, req: HttpRequest) -> ApiResult<HttpResponse> {
-    page_of(&req, Algorithm::ALL.into_iter().map(AlgorithmView::from).collect())
+    page_of(
+        &req,
+        Algorithm::ALL
+            .into_iter()
+            .map(AlgorithmView::from)
+            .collect(),
+    )
 }
 
 pub async fn get_one(_user: AuthUser, name: web::Path<String>) -> ApiResult<HttpResponse> {
@@ -68,7 +81,8 @@ pub async fn domains(_user: AuthUser, req: HttpRequest) -> ApiResult<HttpRespons
 }
 
 pub async fn get_domain(_user: AuthUser, name: web::Path<String>) -> ApiResult<HttpResponse> {
-    let domain = domains::find(&name).ok_or_else(|| ApiError::NotFound(format!("domain '{name}' does not exist")))?;
+    let domain = domains::find(&name)
+        .ok_or_else(|| ApiError::NotFound(format!("domain '{name}' does not exist")))?;
     Ok(HttpResponse::Ok().json(DomainView::from(domain)))
 }
 

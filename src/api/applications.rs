@@ -8,12 +8,20 @@ use super::{AppState, delete_answer, get_answer, list_answer, request};
 use crate::domain::Role;
 use crate::store::applications::{self, Application};
 
-pub async fn list(state: web::Data<AppState>, _user: AuthUser, req: HttpRequest) -> ApiResult<HttpResponse> {
+pub async fn list(
+    state: web::Data<AppState>,
+    _user: AuthUser,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
     let query = request::QueryParams::of(&req)?;
     list_answer::<Application>(&state.pool, vec![], query.page()?).await
 }
 
-pub async fn get_one(state: web::Data<AppState>, _user: AuthUser, req: HttpRequest) -> ApiResult<HttpResponse> {
+pub async fn get_one(
+    state: web::Data<AppState>,
+    _user: AuthUser,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
     get_answer::<Application>(&state.pool, &req, "applicationId").await
 }
 
@@ -38,7 +46,11 @@ pub async fn create(
     Ok(HttpResponse::Created().json(created))
 }
 
-pub async fn delete_one(state: web::Data<AppState>, user: AuthUser, req: HttpRequest) -> ApiResult<HttpResponse> {
+pub async fn delete_one(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
     user.require(Role::Admin)?;
     delete_answer::<Application>(&state.pool, &req, "applicationId").await
 }

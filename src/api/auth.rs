@@ -55,7 +55,8 @@ impl FromRequest for AuthUser {
             let state = state.expect("AppState is registered");
             let Some(token) = token else {
                 return Err(ApiError::Unauthorized(
-                    "log in first: POST /login, then send the token in the Authorization header".into(),
+                    "log in first: POST /login, then send the token in the Authorization header"
+                        .into(),
                 ));
             };
             let token_hash = crypto::token_hash(&token);
@@ -81,7 +82,11 @@ struct LoginAnswer {
     authorization: String,
 }
 
-pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: Bytes) -> ApiResult<HttpResponse> {
+pub async fn login(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: Bytes,
+) -> ApiResult<HttpResponse> {
     let body: LoginBody = request::json(&req, &body)?;
     let username = request::required_text("username", body.username)?;
     let password = body
@@ -99,9 +104,16 @@ pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: Bytes) ->
     // Housekeeping: expired tokens can never be used again.
     tokens::delete_expired(&state.pool, state.token_ttl).await?;
     let token = crypto::new_token();
-    tokens::create(&state.pool, &crypto::token_hash(&token), credentials.user_id).await?;
+    tokens::create(
+        &state.pool,
+        &crypto::token_hash(&token),
+        credentials.user_id,
+    )
+    .await?;
     tracing::info!(username = %username, "login");
-    Ok(HttpResponse::Ok().json(LoginAnswer { authorization: token }))
+    Ok(HttpResponse::Ok().json(LoginAnswer {
+        authorization: token,
+    }))
 }
 
 pub async fn logout(state: web::Data<AppState>, user: AuthUser) -> ApiResult<HttpResponse> {

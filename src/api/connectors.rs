@@ -12,7 +12,11 @@ use crate::masking::target::Target;
 use crate::store::Filter;
 use crate::store::connectors::{self, Changes, DatabaseConnector, NewConnector};
 
-pub async fn list(state: web::Data<AppState>, _user: AuthUser, req: HttpRequest) -> ApiResult<HttpResponse> {
+pub async fn list(
+    state: web::Data<AppState>,
+    _user: AuthUser,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
     let query = request::QueryParams::of(&req)?;
     let mut filters = vec![];
     if let Some(id) = query.id("environment_id")? {
@@ -21,7 +25,11 @@ pub async fn list(state: web::Data<AppState>, _user: AuthUser, req: HttpRequest)
     list_answer::<DatabaseConnector>(&state.pool, filters, query.page()?).await
 }
 
-pub async fn get_one(state: web::Data<AppState>, _user: AuthUser, req: HttpRequest) -> ApiResult<HttpResponse> {
+pub async fn get_one(
+    state: web::Data<AppState>,
+    _user: AuthUser,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
     get_answer::<DatabaseConnector>(&state.pool, &req, "databaseConnectorId").await
 }
 
@@ -45,7 +53,9 @@ fn port(value: Option<Int>) -> ApiResult<Option<i32>> {
     match value {
         None => Ok(None),
         Some(Int(p)) if (1..=65535).contains(&p) => Ok(Some(p as i32)),
-        Some(Int(p)) => Err(ApiError::BadRequest(format!("port must be from 1 to 65535, got {p}"))),
+        Some(Int(p)) => Err(ApiError::BadRequest(format!(
+            "port must be from 1 to 65535, got {p}"
+        ))),
     }
 }
 
@@ -67,7 +77,9 @@ pub async fn create(
     user.require(Role::Admin)?;
     let body: Body = request::json(&req, &body)?;
     if body.database_connector_id.is_some() {
-        return Err(ApiError::BadRequest("databaseConnectorId is assigned by maskd; leave it out".into()));
+        return Err(ApiError::BadRequest(
+            "databaseConnectorId is assigned by maskd; leave it out".into(),
+        ));
     }
     check_database_type(body.database_type.as_deref())?;
     let environment_id = body
@@ -80,13 +92,19 @@ pub async fn create(
         host: request::required_text("host", body.host)?,
         port: port(body.port)?.ok_or_else(|| ApiError::BadRequest("port is required".into()))?,
         database_name: request::required_text("databaseName", body.database_name)?,
-        schema_name: request::optional_text("schemaName", body.schema_name)?.unwrap_or_else(|| "public".into()),
+        schema_name: request::optional_text("schemaName", body.schema_name)?
+            .unwrap_or_else(|| "public".into()),
         username: request::required_text("username", body.username)?,
-        password_encrypted: body.password.flatten().map(|p| state.keys.encrypt_password(&p)),
+        password_encrypted: body
+            .password
+            .flatten()
+            .map(|p| state.keys.encrypt_password(&p)),
     };
     let created = connectors::create(&state.pool, &new)
         .await?
-        .ok_or_else(|| ApiError::NotFound(format!("environment {environment_id} does not exist")))?;
+        .ok_or_else(|| {
+            ApiError::NotFound(format!("environment {environment_id} does not exist"))
+        })?;
     Ok(HttpResponse::Created().json(created))
 }
 
@@ -99,7 +117,11 @@ pub async fn update(
     user.require(Role::Admin)?;
     let id = request::path_id(&req, "databaseConnectorId")?;
     let body: Body = request::json(&req, &body)?;
-    request::same_id("databaseConnectorId", body.database_connector_id.map(|i| i.0), id)?;
+    request::same_id(
+        "databaseConnectorId",
+        body.database_connector_id.map(|i| i.0),
+        id,
+    )?;
     check_database_type(body.database_type.as_deref())?;
     let changes = Changes {
         connector_name: request::optional_text("connectorName", body.connector_name)?,
@@ -108,13 +130,17 @@ pub async fn update(
         database_name: request::optional_text("databaseName", body.database_name)?,
         schema_name: request::optional_text("schemaName", body.schema_name)?,
         username: request::optional_text("username", body.username)?,
-        password_encrypted: body.password.map(|p| p.map(|p| state.keys.encrypt_password(&p))),
+        password_encrypted: body
+            .password
+            .map(|p| p.map(|p| state.keys.encrypt_password(&p))),
     };
     if let Some(Int(env)) = body.environment_id {
         // Moving a connector would move its rulesets and jobs with it: refuse, unless unchanged.
         let current = crate::store::get::<DatabaseConnector>(&state.pool, id).await?;
         if current.is_some_and(|c| c.environment_id != env) {
-            return Err(ApiError::BadRequest("environmentId of a connector cannot be changed".into()));
+            return Err(ApiError::BadRequest(
+                "environmentId of a connector cannot be changed".into(),
+            ));
         }
     }
     let updated = connectors::update(&state.pool, id, &changes)
@@ -123,20 +149,29 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(updated))
 }
 
-pub async fn delete_one(state: web::Data<AppState>, user: AuthUser, req: HttpRequest) -> ApiResult<HttpResponse> {
+pub async fn delete_one(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
     user.require(Role::Admin)?;
     delete_answer::<DatabaseConnector>(&state.pool, &req, "databaseConnectorId").await
 }
 
 /// Connects to the connector's database: `{"response": "Connection Succeeded"}` or
 /// `{"response": "Connection Failed", "errorMessage"...}` with the reason.
-pub async fn test(state: web::Data<AppState>, user: AuthUser, req: HttpRequest) -> ApiResult<HttpResponse> {
+pub async fn test(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
     user.require(Role::Admin)?;
     let id = request::path_id(&req, "databaseConnectorId")?;
     let target = target_of(&state, id).await?;
     Ok(match target.test().await {
         Ok(()) => HttpResponse::Ok().json(json!({ "response": "Connection Succeeded" })),
-        Err(e) => HttpResponse::Ok().json(json!({ "response": "Connection Failed", "reason": e.to_string() })),
+        Err(e) => HttpResponse::Ok()
+            .json(json!({ "response": "Connection Failed", "reason": e.to_string() })),
     })
 }
 
@@ -144,7 +179,9 @@ pub async fn test(state: web::Data<AppState>, user: AuthUser, req: HttpRequest) 
 pub async fn target_of(state: &AppState, connector_id: i64) -> ApiResult<Target> {
     let details = connectors::connection_details(&state.pool, connector_id)
         .await?
-        .ok_or_else(|| ApiError::NotFound(format!("database connector {connector_id} does not exist")))?;
+        .ok_or_else(|| {
+            ApiError::NotFound(format!("database connector {connector_id} does not exist"))
+        })?;
     target_from(state, details)
 }
 
@@ -154,6 +191,11 @@ pub fn target_from(state: &AppState, details: connectors::ConnectionDetails) -> 
         .as_deref()
         .map(|p| state.keys.decrypt_password(p))
         .transpose()
-        .map_err(|e| ApiError::Conflict(format!("database connector {}: {e}", details.database_connector_id)))?;
+        .map_err(|e| {
+            ApiError::Conflict(format!(
+                "database connector {}: {e}",
+                details.database_connector_id
+            ))
+        })?;
     Ok(Target::new(details, password))
 }

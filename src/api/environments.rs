@@ -10,7 +10,11 @@ use crate::domain::serde_helpers::Int;
 use crate::store::Filter;
 use crate::store::environments::{self, ApplicationRef, Changes, Environment};
 
-pub async fn list(state: web::Data<AppState>, _user: AuthUser, req: HttpRequest) -> ApiResult<HttpResponse> {
+pub async fn list(
+    state: web::Data<AppState>,
+    _user: AuthUser,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
     let query = request::QueryParams::of(&req)?;
     let mut filters = vec![];
     if let Some(id) = query.id("application_id")? {
@@ -19,7 +23,11 @@ pub async fn list(state: web::Data<AppState>, _user: AuthUser, req: HttpRequest)
     list_answer::<Environment>(&state.pool, filters, query.page()?).await
 }
 
-pub async fn get_one(state: web::Data<AppState>, _user: AuthUser, req: HttpRequest) -> ApiResult<HttpResponse> {
+pub async fn get_one(
+    state: web::Data<AppState>,
+    _user: AuthUser,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
     get_answer::<Environment>(&state.pool, &req, "environmentId").await
 }
 
@@ -37,7 +45,9 @@ fn purpose(value: Option<String>) -> ApiResult<Option<String>> {
     match value.as_deref() {
         None => Ok(None),
         Some("MASK") | Some("TRAINING") => Ok(value),
-        Some(other) => Err(ApiError::BadRequest(format!("purpose must be MASK or TRAINING, got '{other}'"))),
+        Some(other) => Err(ApiError::BadRequest(format!(
+            "purpose must be MASK or TRAINING, got '{other}'"
+        ))),
     }
 }
 
@@ -50,21 +60,30 @@ pub async fn create(
     user.require(Role::Admin)?;
     let body: Body = request::json(&req, &body)?;
     if body.environment_id.is_some() {
-        return Err(ApiError::BadRequest("environmentId is assigned by maskd; leave it out".into()));
+        return Err(ApiError::BadRequest(
+            "environmentId is assigned by maskd; leave it out".into(),
+        ));
     }
     let name = request::required_text("environmentName", body.environment_name)?;
-    let application = match (body.application_id, request::optional_text("applicationName", body.application_name)?) {
+    let application = match (
+        body.application_id,
+        request::optional_text("applicationName", body.application_name)?,
+    ) {
         (Some(Int(id)), _) => ApplicationRef::Id(id),
         (None, Some(app_name)) => ApplicationRef::Name(app_name),
         (None, None) => {
-            return Err(ApiError::BadRequest("applicationId or applicationName is required".into()));
+            return Err(ApiError::BadRequest(
+                "applicationId or applicationName is required".into(),
+            ));
         }
     };
     let purpose = purpose(body.purpose)?.unwrap_or_else(|| "MASK".into());
     let created = environments::create(&state.pool, &name, &application, &purpose).await?;
     match (created, application) {
         (Some(env), _) => Ok(HttpResponse::Created().json(env)),
-        (None, ApplicationRef::Id(id)) => Err(ApiError::NotFound(format!("application {id} does not exist"))),
+        (None, ApplicationRef::Id(id)) => Err(ApiError::NotFound(format!(
+            "application {id} does not exist"
+        ))),
         (None, ApplicationRef::Name(_)) => Err(ApiError::internal(std::io::Error::other(
             "environment insert through an upserted application returned no row",
         ))),
@@ -82,7 +101,9 @@ pub async fn update(
     let body: Body = request::json(&req, &body)?;
     request::same_id("environmentId", body.environment_id.map(|i| i.0), id)?;
     if body.application_name.is_some() {
-        return Err(ApiError::BadRequest("to move an environment, give applicationId".into()));
+        return Err(ApiError::BadRequest(
+            "to move an environment, give applicationId".into(),
+        ));
     }
     let changes = Changes {
         environment_name: request::optional_text("environmentName", body.environment_name)?,
@@ -92,7 +113,9 @@ pub async fn update(
     match environments::update(&state.pool, id, &changes).await? {
         Some(env) => Ok(HttpResponse::Ok().json(env)),
         None => match crate::store::get::<Environment>(&state.pool, id).await? {
-            None => Err(ApiError::NotFound(format!("environment {id} does not exist"))),
+            None => Err(ApiError::NotFound(format!(
+                "environment {id} does not exist"
+            ))),
             Some(_) => Err(ApiError::NotFound(format!(
                 "application {} does not exist",
                 changes.application_id.unwrap_or_default()
@@ -101,7 +124,11 @@ pub async fn update(
     }
 }
 
-pub async fn delete_one(state: web::Data<AppState>, user: AuthUser, req: HttpRequest) -> ApiResult<HttpResponse> {
+pub async fn delete_one(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
     user.require(Role::Admin)?;
     delete_answer::<Environment>(&state.pool, &req, "environmentId").await
 }

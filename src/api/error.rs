@@ -38,7 +38,9 @@ struct ErrorBody<'a> {
 }
 
 pub fn error_response(status: StatusCode, message: &str) -> HttpResponse {
-    HttpResponse::build(status).json(ErrorBody { error_message: message })
+    HttpResponse::build(status).json(ErrorBody {
+        error_message: message,
+    })
 }
 
 impl ResponseError for ApiError {
@@ -86,8 +88,12 @@ impl From<sqlx::Error> for ApiError {
                     referencing_noun(db.table())
                 )),
                 Some("23505") => ApiError::Conflict(unique_message(db.constraint())),
-                Some("23514") if db.constraint() == Some("column_metadata_masked_needs_algorithm") => {
-                    ApiError::BadRequest("a column can be masked only with an algorithm: give algorithmName".into())
+                Some("23514")
+                    if db.constraint() == Some("column_metadata_masked_needs_algorithm") =>
+                {
+                    ApiError::BadRequest(
+                        "a column can be masked only with an algorithm: give algorithmName".into(),
+                    )
                 }
                 Some("23514") | Some("22003") => {
                     ApiError::BadRequest("a value is out of its allowed range".into())
@@ -112,8 +118,12 @@ fn referencing_noun(table: Option<&str>) -> &'static str {
 
 fn unique_message(constraint: Option<&str>) -> String {
     match constraint {
-        Some("applications_application_name_key") => "an application with this name already exists".into(),
-        Some("environments_environment_name_key") => "an environment with this name already exists".into(),
+        Some("applications_application_name_key") => {
+            "an application with this name already exists".into()
+        }
+        Some("environments_environment_name_key") => {
+            "an environment with this name already exists".into()
+        }
         Some("database_connectors_environment_id_connector_name_key") => {
             "this environment already has a database connector with this name".into()
         }
@@ -121,7 +131,8 @@ fn unique_message(constraint: Option<&str>) -> String {
             "this ruleset already has metadata for this table".into()
         }
         Some("executions_one_active_per_job") => {
-            "this job already has an execution that has not stopped; wait for it or cancel it".into()
+            "this job already has an execution that has not stopped; wait for it or cancel it"
+                .into()
         }
         _ => "a resource with these values already exists".into(),
     }
@@ -148,8 +159,13 @@ pub async fn json_errors(
         StatusCode::NOT_FOUND => format!("there is no endpoint {path}"),
         StatusCode::METHOD_NOT_ALLOWED => format!("{path} does not accept {method}"),
         StatusCode::PAYLOAD_TOO_LARGE => "the request body is too large".to_owned(),
-        StatusCode::INTERNAL_SERVER_ERROR => "maskd hit an internal error; the details are in its log".to_owned(),
-        other => other.canonical_reason().unwrap_or("the request failed").to_owned(),
+        StatusCode::INTERNAL_SERVER_ERROR => {
+            "maskd hit an internal error; the details are in its log".to_owned()
+        }
+        other => other
+            .canonical_reason()
+            .unwrap_or("the request failed")
+            .to_owned(),
     };
     let (req, res) = res.into_parts();
     let mut replaced = error_response(status, &message);

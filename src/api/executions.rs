@@ -13,7 +13,11 @@ use crate::store::Filter;
 use crate::store::executions::{self, Execution, Submission};
 use crate::store::jobs::MaskingJob;
 
-pub async fn list(state: web::Data<AppState>, _user: AuthUser, req: HttpRequest) -> ApiResult<HttpResponse> {
+pub async fn list(
+    state: web::Data<AppState>,
+    _user: AuthUser,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
     let query = request::QueryParams::of(&req)?;
     let mut filters = vec![];
     if let Some(id) = query.id("job_id")? {
@@ -25,7 +29,11 @@ pub async fn list(state: web::Data<AppState>, _user: AuthUser, req: HttpRequest)
     list_answer::<Execution>(&state.pool, filters, query.page()?).await
 }
 
-pub async fn get_one(state: web::Data<AppState>, _user: AuthUser, req: HttpRequest) -> ApiResult<HttpResponse> {
+pub async fn get_one(
+    state: web::Data<AppState>,
+    _user: AuthUser,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
     get_answer::<Execution>(&state.pool, &req, "executionId").await
 }
 
@@ -46,11 +54,15 @@ pub async fn create(
 ) -> ApiResult<HttpResponse> {
     user.require(Role::Operator)?;
     let body: NewExecution = request::json(&req, &body)?;
-    let Int(job_id) = body.job_id.ok_or_else(|| ApiError::BadRequest("jobId is required".into()))?;
-    if let Some(t) = body.connector_type.as_deref() {
-        if !matches!(t, "DATABASE" | "FILE" | "VSAM") {
-            return Err(ApiError::BadRequest(format!("connectorType must be DATABASE, FILE or VSAM, got '{t}'")));
-        }
+    let Int(job_id) = body
+        .job_id
+        .ok_or_else(|| ApiError::BadRequest("jobId is required".into()))?;
+    if let Some(t) = body.connector_type.as_deref()
+        && !matches!(t, "DATABASE" | "FILE" | "VSAM")
+    {
+        return Err(ApiError::BadRequest(format!(
+            "connectorType must be DATABASE, FILE or VSAM, got '{t}'"
+        )));
     }
     let submission = Submission {
         job_id,
@@ -93,7 +105,10 @@ async fn explain_refused_submission(state: &AppState, s: &Submission) -> ApiErro
         return ApiError::NotFound(format!("masking job {} does not exist", s.job_id));
     };
     if job.multi_tenant && s.target_connector_id.is_none() {
-        ApiError::BadRequest(format!("job {} is multi-tenant: give targetConnectorId", s.job_id))
+        ApiError::BadRequest(format!(
+            "job {} is multi-tenant: give targetConnectorId",
+            s.job_id
+        ))
     } else if !job.multi_tenant && s.target_connector_id.is_some() {
         ApiError::BadRequest(format!(
             "job {} is not multi-tenant: it masks its ruleset's connector, so leave targetConnectorId out",
@@ -109,7 +124,11 @@ async fn explain_refused_submission(state: &AppState, s: &Submission) -> ApiErro
 
 /// `POST /executions/{executionId}/cancel?expectedStatus=&graceful=`: one conditional statement
 /// decides, and the answer comes from its result.
-pub async fn cancel(state: web::Data<AppState>, user: AuthUser, req: HttpRequest) -> ApiResult<HttpResponse> {
+pub async fn cancel(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
     user.require(Role::Operator)?;
     let id = request::path_id(&req, "executionId")?;
     let query = request::QueryParams::of(&req)?;

@@ -9,7 +9,11 @@ use crate::domain::Role;
 use crate::domain::serde_helpers::{Int, present};
 use crate::store::jobs::{self, Deleted, JobFields, MaskingJob};
 
-pub async fn list(state: web::Data<AppState>, _user: AuthUser, req: HttpRequest) -> ApiResult<HttpResponse> {
+pub async fn list(
+    state: web::Data<AppState>,
+    _user: AuthUser,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
     let query = request::QueryParams::of(&req)?;
     let mut filters = vec![];
     if let Some(id) = query.id("environment_id")? {
@@ -18,7 +22,11 @@ pub async fn list(state: web::Data<AppState>, _user: AuthUser, req: HttpRequest)
     list_answer::<MaskingJob>(&state.pool, filters, query.page()?).await
 }
 
-pub async fn get_one(state: web::Data<AppState>, _user: AuthUser, req: HttpRequest) -> ApiResult<HttpResponse> {
+pub async fn get_one(
+    state: web::Data<AppState>,
+    _user: AuthUser,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
     get_answer::<MaskingJob>(&state.pool, &req, "maskingJobId").await
 }
 
@@ -54,14 +62,18 @@ fn positive(name: &str, value: Option<Int>) -> ApiResult<Option<i32>> {
     match value {
         None => Ok(None),
         Some(Int(n)) if (1..=i32::MAX as i64).contains(&n) => Ok(Some(n as i32)),
-        Some(Int(n)) => Err(ApiError::BadRequest(format!("{name} must be a positive integer, got {n}"))),
+        Some(Int(n)) => Err(ApiError::BadRequest(format!(
+            "{name} must be a positive integer, got {n}"
+        ))),
     }
 }
 
 /// Parses the changeable fields of a job body.
 fn fields(body: Body) -> ApiResult<JobFields> {
     if body.created_by.is_some() || body.created_time.is_some() {
-        return Err(ApiError::BadRequest("createdBy and createdTime are set by maskd and cannot be changed".into()));
+        return Err(ApiError::BadRequest(
+            "createdBy and createdTime are set by maskd and cannot be changed".into(),
+        ));
     }
     match body.ruleset_type.as_deref() {
         None | Some("DATABASE") => {}
@@ -73,7 +85,8 @@ fn fields(body: Body) -> ApiResult<JobFields> {
     }
     if body.on_the_fly_masking == Some(true) {
         return Err(ApiError::BadRequest(
-            "on-the-fly masking is not supported: maskd masks in place (onTheFlyMasking false)".into(),
+            "on-the-fly masking is not supported: maskd masks in place (onTheFlyMasking false)"
+                .into(),
         ));
     }
     let options = body.database_masking_options.unwrap_or_default();
@@ -105,16 +118,22 @@ pub async fn create(
     user.require(Role::Admin)?;
     let body: Body = request::json(&req, &body)?;
     if body.masking_job_id.is_some() {
-        return Err(ApiError::BadRequest("maskingJobId is assigned by maskd; leave it out".into()));
+        return Err(ApiError::BadRequest(
+            "maskingJobId is assigned by maskd; leave it out".into(),
+        ));
     }
     let fields = fields(body)?;
     if fields.job_name.is_none() {
         return Err(ApiError::BadRequest("jobName is required".into()));
     }
-    let ruleset_id = fields.ruleset_id.ok_or_else(|| ApiError::BadRequest("rulesetId is required".into()))?;
+    let ruleset_id = fields
+        .ruleset_id
+        .ok_or_else(|| ApiError::BadRequest("rulesetId is required".into()))?;
     let created = jobs::create(&state.pool, &fields, &user.user.username)
         .await?
-        .ok_or_else(|| ApiError::NotFound(format!("database ruleset {ruleset_id} does not exist")))?;
+        .ok_or_else(|| {
+            ApiError::NotFound(format!("database ruleset {ruleset_id} does not exist"))
+        })?;
     tracing::info!(job_id = created.masking_job_id, "masking job created");
     Ok(HttpResponse::Created().json(created))
 }
@@ -133,7 +152,9 @@ pub async fn update(
     match jobs::update(&state.pool, id, &fields).await? {
         Some(job) => Ok(HttpResponse::Ok().json(job)),
         None => match crate::store::get::<MaskingJob>(&state.pool, id).await? {
-            None => Err(ApiError::NotFound(format!("masking job {id} does not exist"))),
+            None => Err(ApiError::NotFound(format!(
+                "masking job {id} does not exist"
+            ))),
             Some(_) => Err(ApiError::NotFound(format!(
                 "database ruleset {} does not exist",
                 fields.ruleset_id.unwrap_or_default()
@@ -142,7 +163,11 @@ pub async fn update(
     }
 }
 
-pub async fn delete_one(state: web::Data<AppState>, user: AuthUser, req: HttpRequest) -> ApiResult<HttpResponse> {
+pub async fn delete_one(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
     user.require(Role::Admin)?;
     let id = request::path_id(&req, "maskingJobId")?;
     let active = || {
@@ -152,7 +177,9 @@ pub async fn delete_one(state: web::Data<AppState>, user: AuthUser, req: HttpReq
     };
     match jobs::delete(&state.pool, id).await {
         Ok(Deleted::Yes) => Ok(HttpResponse::Ok().finish()),
-        Ok(Deleted::NotFound) => Err(ApiError::NotFound(format!("masking job {id} does not exist"))),
+        Ok(Deleted::NotFound) => Err(ApiError::NotFound(format!(
+            "masking job {id} does not exist"
+        ))),
         Ok(Deleted::Active) => Err(active()),
         // An execution submitted while the delete ran: the RESTRICT foreign key refused it.
         Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("23503") => Err(active()),

@@ -19,7 +19,7 @@ mod table_metadata;
 use std::time::Duration;
 
 use actix_web::web::{self, ServiceConfig, delete, get, post, put};
-use actix_web::{HttpResponse, HttpRequest};
+use actix_web::{HttpRequest, HttpResponse};
 use serde::Serialize;
 use sqlx::PgPool;
 
@@ -84,7 +84,10 @@ fn endpoints(cfg: &mut ServiceConfig) {
                 .route(put().to(connectors::update))
                 .route(delete().to(connectors::delete_one)),
         )
-        .service(web::resource("/database-connectors/{databaseConnectorId}/test").route(post().to(connectors::test)))
+        .service(
+            web::resource("/database-connectors/{databaseConnectorId}/test")
+                .route(post().to(connectors::test)),
+        )
         .service(
             web::resource("/database-rulesets")
                 .route(get().to(rulesets::list))
@@ -137,11 +140,19 @@ fn endpoints(cfg: &mut ServiceConfig) {
                 .route(post().to(executions::create)),
         )
         .service(web::resource("/executions/{executionId}").route(get().to(executions::get_one)))
-        .service(web::resource("/executions/{executionId}/cancel").route(post().to(executions::cancel)))
+        .service(
+            web::resource("/executions/{executionId}/cancel").route(post().to(executions::cancel)),
+        )
         .service(web::resource("/execution-components").route(get().to(reports::list_components)))
-        .service(web::resource("/execution-components/{executionComponentId}").route(get().to(reports::get_component)))
+        .service(
+            web::resource("/execution-components/{executionComponentId}")
+                .route(get().to(reports::get_component)),
+        )
         .service(web::resource("/execution-events").route(get().to(reports::list_events)))
-        .service(web::resource("/execution-events/{executionEventId}").route(get().to(reports::get_event)));
+        .service(
+            web::resource("/execution-events/{executionEventId}")
+                .route(get().to(reports::get_event)),
+        );
 }
 
 /// A page of a resource's list, refusing a page past the last one.
@@ -161,19 +172,33 @@ fn not_found<T: Resource>(id: i64) -> ApiError {
 }
 
 /// The resource whose id is in the path segment `param`.
-async fn get_answer<T: Resource + Serialize>(pool: &PgPool, req: &HttpRequest, param: &str) -> ApiResult<HttpResponse> {
+async fn get_answer<T: Resource + Serialize>(
+    pool: &PgPool,
+    req: &HttpRequest,
+    param: &str,
+) -> ApiResult<HttpResponse> {
     let id = request::path_id(req, param)?;
-    let item = store::get::<T>(pool, id).await?.ok_or_else(|| not_found::<T>(id))?;
+    let item = store::get::<T>(pool, id)
+        .await?
+        .ok_or_else(|| not_found::<T>(id))?;
     Ok(HttpResponse::Ok().json(item))
 }
 
 /// Deletes the resource whose id is in the path segment `param` (409 while others use it).
-async fn delete_answer<T: Resource>(pool: &PgPool, req: &HttpRequest, param: &str) -> ApiResult<HttpResponse> {
+async fn delete_answer<T: Resource>(
+    pool: &PgPool,
+    req: &HttpRequest,
+    param: &str,
+) -> ApiResult<HttpResponse> {
     let id = request::path_id(req, param)?;
-    let deleted = store::delete::<T>(pool, id).await.map_err(|e| match ApiError::from(e) {
-        ApiError::Conflict(why) => ApiError::Conflict(format!("{} {id} cannot be deleted: {why}", T::NOUN)),
-        other => other,
-    })?;
+    let deleted = store::delete::<T>(pool, id)
+        .await
+        .map_err(|e| match ApiError::from(e) {
+            ApiError::Conflict(why) => {
+                ApiError::Conflict(format!("{} {id} cannot be deleted: {why}", T::NOUN))
+            }
+            other => other,
+        })?;
     if deleted {
         tracing::info!(resource = T::NOUN, id, "deleted");
         Ok(HttpResponse::Ok().finish())

@@ -18,20 +18,36 @@ fn by_execution(req: &HttpRequest) -> ApiResult<(Vec<Filter>, crate::domain::Pag
     Ok((filters, query.page()?))
 }
 
-pub async fn list_components(state: web::Data<AppState>, _user: AuthUser, req: HttpRequest) -> ApiResult<HttpResponse> {
+pub async fn list_components(
+    state: web::Data<AppState>,
+    _user: AuthUser,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
     let (filters, page) = by_execution(&req)?;
     list_answer::<ExecutionComponent>(&state.pool, filters, page).await
 }
 
-pub async fn get_component(state: web::Data<AppState>, _user: AuthUser, req: HttpRequest) -> ApiResult<HttpResponse> {
+pub async fn get_component(
+    state: web::Data<AppState>,
+    _user: AuthUser,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
     get_answer::<ExecutionComponent>(&state.pool, &req, "executionComponentId").await
 }
 
-pub async fn list_events(state: web::Data<AppState>, _user: AuthUser, req: HttpRequest) -> ApiResult<HttpResponse> {
+pub async fn list_events(
+    state: web::Data<AppState>,
+    _user: AuthUser,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
     let (filters, page) = by_execution(&req)?;
     list_answer::<ExecutionEvent>(&state.pool, filters, page).await
 }
 
-pub async fn get_event(state: web::Data<AppState>, _user: AuthUser, req: HttpRequest) -> ApiResult<HttpResponse> {
+pub async fn get_event(
+    state: web::Data<AppState>,
+    _user: AuthUser,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
     get_answer::<ExecutionEvent>(&state.pool, &req, "executionEventId").await
 }

@@ -26,11 +26,16 @@ impl QueryParams {
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn id(&self, name: &str) -> ApiResult<Option<i64>> {
-        self.get(name).map(|t| parse_id(name, t).map_err(ApiError::BadRequest)).transpose()
+        self.get(name)
+            .map(|t| parse_id(name, t).map_err(ApiError::BadRequest))
+            .transpose()
     }
 
     pub fn bool(&self, name: &str) -> ApiResult<Option<bool>> {
@@ -38,13 +43,17 @@ impl QueryParams {
             .map(|t| match t {
                 "true" => Ok(true),
                 "false" => Ok(false),
-                _ => Err(ApiError::BadRequest(format!("{name} must be true or false, got '{t}'"))),
+                _ => Err(ApiError::BadRequest(format!(
+                    "{name} must be true or false, got '{t}'"
+                ))),
             })
             .transpose()
     }
 
     pub fn parse<T: std::str::FromStr<Err = String>>(&self, name: &str) -> ApiResult<Option<T>> {
-        self.get(name).map(|t| t.parse().map_err(ApiError::BadRequest)).transpose()
+        self.get(name)
+            .map(|t| t.parse().map_err(ApiError::BadRequest))
+            .transpose()
     }
 
     pub fn page(&self) -> ApiResult<Page> {
@@ -63,7 +72,11 @@ pub fn json<T: DeserializeOwned>(req: &HttpRequest, body: &Bytes) -> ApiResult<T
             )));
         }
     }
-    let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) { b"{}" } else { body };
+    let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
+        b"{}"
+    } else {
+        body
+    };
     serde_json::from_slice(body).map_err(|e| {
         ApiError::BadRequest(if e.is_data() {
             format!("the request body does not fit this endpoint: {e}")
@@ -83,22 +96,29 @@ pub fn required_text(name: &str, value: Option<String>) -> ApiResult<String> {
 
 /// An optional text field, refused when blank or too long.
 pub fn optional_text(name: &str, value: Option<String>) -> ApiResult<Option<String>> {
-    value.map(|v| if v.trim().is_empty() {
-        Err(ApiError::BadRequest(format!("{name} must not be blank")))
-    } else {
-        text(name, v)
-    })
-    .transpose()
+    value
+        .map(|v| {
+            if v.trim().is_empty() {
+                Err(ApiError::BadRequest(format!("{name} must not be blank")))
+            } else {
+                text(name, v)
+            }
+        })
+        .transpose()
 }
 
 const MAX_TEXT: usize = 1000;
 
 fn text(name: &str, value: String) -> ApiResult<String> {
     if value.chars().count() > MAX_TEXT {
-        return Err(ApiError::BadRequest(format!("{name} is longer than {MAX_TEXT} characters")));
+        return Err(ApiError::BadRequest(format!(
+            "{name} is longer than {MAX_TEXT} characters"
+        )));
     }
     if value.contains('\0') {
-        return Err(ApiError::BadRequest(format!("{name} must not contain NUL characters")));
+        return Err(ApiError::BadRequest(format!(
+            "{name} must not contain NUL characters"
+        )));
     }
     Ok(value)
 }

@@ -17,7 +17,11 @@ use crate::store::Filter;
 use crate::store::connectors;
 use crate::store::table_metadata::{self, ColumnChanges, ColumnMetadata, TableMetadata};
 
-pub async fn list(state: web::Data<AppState>, _user: AuthUser, req: HttpRequest) -> ApiResult<HttpResponse> {
+pub async fn list(
+    state: web::Data<AppState>,
+    _user: AuthUser,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
     let query = request::QueryParams::of(&req)?;
     let mut filters = vec![];
     if let Some(id) = query.id("ruleset_id")? {
@@ -26,7 +30,11 @@ pub async fn list(state: web::Data<AppState>, _user: AuthUser, req: HttpRequest)
     list_answer::<TableMetadata>(&state.pool, filters, query.page()?).await
 }
 
-pub async fn get_one(state: web::Data<AppState>, _user: AuthUser, req: HttpRequest) -> ApiResult<HttpResponse> {
+pub async fn get_one(
+    state: web::Data<AppState>,
+    _user: AuthUser,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
     get_answer::<TableMetadata>(&state.pool, &req, "tableMetadataId").await
 }
 
@@ -49,15 +57,21 @@ pub async fn create(
     user.require(Role::Admin)?;
     let body: TableBody = request::json(&req, &body)?;
     if body.table_metadata_id.is_some() {
-        return Err(ApiError::BadRequest("tableMetadataId is assigned by maskd; leave it out".into()));
+        return Err(ApiError::BadRequest(
+            "tableMetadataId is assigned by maskd; leave it out".into(),
+        ));
     }
     let table_name = request::required_text("tableName", body.table_name)?;
-    let Int(ruleset_id) = body.ruleset_id.ok_or_else(|| ApiError::BadRequest("rulesetId is required".into()))?;
+    let Int(ruleset_id) = body
+        .ruleset_id
+        .ok_or_else(|| ApiError::BadRequest("rulesetId is required".into()))?;
     let key_column = request::optional_text("keyColumn", body.key_column.flatten())?;
 
     let details = connectors::connection_details_of_ruleset(&state.pool, ruleset_id)
         .await?
-        .ok_or_else(|| ApiError::NotFound(format!("database ruleset {ruleset_id} does not exist")))?;
+        .ok_or_else(|| {
+            ApiError::NotFound(format!("database ruleset {ruleset_id} does not exist"))
+        })?;
     let target = target_from(&state, details)?;
     let columns = target
         .table_columns(&table_name)
@@ -70,14 +84,22 @@ pub async fn create(
                 target.describe()
             ))
         })?;
-    if let Some(key) = &key_column {
-        if !columns.iter().any(|c| &c.name == key) {
-            return Err(ApiError::BadRequest(format!("keyColumn '{key}' is not a column of table '{table_name}'")));
-        }
+    if let Some(key) = &key_column
+        && !columns.iter().any(|c| &c.name == key)
+    {
+        return Err(ApiError::BadRequest(format!(
+            "keyColumn '{key}' is not a column of table '{table_name}'"
+        )));
     }
-    let created = table_metadata::create(&state.pool, ruleset_id, &table_name, key_column.as_deref(), &columns)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("database ruleset {ruleset_id} does not exist")))?;
+    let created = table_metadata::create(
+        &state.pool,
+        ruleset_id,
+        &table_name,
+        key_column.as_deref(),
+        &columns,
+    )
+    .await?
+    .ok_or_else(|| ApiError::NotFound(format!("database ruleset {ruleset_id} does not exist")))?;
     tracing::info!(table = %table_name, ruleset_id, columns = columns.len(), "table metadata created");
     Ok(HttpResponse::Created().json(created))
 }
@@ -95,7 +117,10 @@ pub async fn update(
     let current = crate::store::get::<TableMetadata>(&state.pool, id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("table metadata {id} does not exist")))?;
-    if body.table_name.as_ref().is_some_and(|t| *t != current.table_name)
+    if body
+        .table_name
+        .as_ref()
+        .is_some_and(|t| *t != current.table_name)
         || body.ruleset_id.is_some_and(|r| r.0 != current.ruleset_id)
     {
         return Err(ApiError::BadRequest(
@@ -118,12 +143,20 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(updated))
 }
 
-pub async fn delete_one(state: web::Data<AppState>, user: AuthUser, req: HttpRequest) -> ApiResult<HttpResponse> {
+pub async fn delete_one(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
     user.require(Role::Admin)?;
     delete_answer::<TableMetadata>(&state.pool, &req, "tableMetadataId").await
 }
 
-pub async fn list_columns(state: web::Data<AppState>, _user: AuthUser, req: HttpRequest) -> ApiResult<HttpResponse> {
+pub async fn list_columns(
+    state: web::Data<AppState>,
+    _user: AuthUser,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
     let query = request::QueryParams::of(&req)?;
     let mut filters = vec![];
     if let Some(id) = query.id("table_metadata_id")? {
@@ -135,7 +168,11 @@ pub async fn list_columns(state: web::Data<AppState>, _user: AuthUser, req: Http
     list_answer::<ColumnMetadata>(&state.pool, filters, query.page()?).await
 }
 
-pub async fn get_column(state: web::Data<AppState>, _user: AuthUser, req: HttpRequest) -> ApiResult<HttpResponse> {
+pub async fn get_column(
+    state: web::Data<AppState>,
+    _user: AuthUser,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
     get_answer::<ColumnMetadata>(&state.pool, &req, "columnMetadataId").await
 }
 
@@ -171,16 +208,18 @@ pub async fn update_column(
         domain_name: body.domain_name.clone(),
         is_masking_attribute: body.is_masking_attribute,
     };
-    if let Some(Some(name)) = &body.algorithm_name {
-        if Algorithm::from_name(name).is_none() {
-            return Err(ApiError::BadRequest(format!(
-                "algorithmName '{name}' is not an algorithm; GET /algorithms lists them"
-            )));
-        }
+    if let Some(Some(name)) = &body.algorithm_name
+        && Algorithm::from_name(name).is_none()
+    {
+        return Err(ApiError::BadRequest(format!(
+            "algorithmName '{name}' is not an algorithm; GET /algorithms lists them"
+        )));
     }
     if let Some(Some(name)) = &body.domain_name {
         let domain = domains::find(name).ok_or_else(|| {
-            ApiError::BadRequest(format!("domainName '{name}' is not a domain; GET /domains lists them"))
+            ApiError::BadRequest(format!(
+                "domainName '{name}' is not a domain; GET /domains lists them"
+            ))
         })?;
         if body.algorithm_name.is_none() {
             changes.algorithm_name = Some(Some(domain.default_algorithm.name().to_owned()));
@@ -193,11 +232,17 @@ pub async fn update_column(
     let current = crate::store::get::<ColumnMetadata>(&state.pool, id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("column metadata {id} does not exist")))?;
-    if body.column_name.as_ref().is_some_and(|c| *c != current.column_name)
-        || body.table_metadata_id.is_some_and(|t| t.0 != current.table_metadata_id)
+    if body
+        .column_name
+        .as_ref()
+        .is_some_and(|c| *c != current.column_name)
+        || body
+            .table_metadata_id
+            .is_some_and(|t| t.0 != current.table_metadata_id)
     {
         return Err(ApiError::BadRequest(
-            "columnName and tableMetadataId come from the target's catalog and cannot be changed".into(),
+            "columnName and tableMetadataId come from the target's catalog and cannot be changed"
+                .into(),
         ));
     }
     let will_have_algorithm = match &changes.algorithm_name {
@@ -206,7 +251,8 @@ pub async fn update_column(
     };
     if changes.is_masking_attribute == Some(true) && !will_have_algorithm {
         return Err(ApiError::BadRequest(
-            "a column can be masked only with an algorithm: give algorithmName (or domainName)".into(),
+            "a column can be masked only with an algorithm: give algorithmName (or domainName)"
+                .into(),
         ));
     }
     let updated = table_metadata::update_column(&state.pool, id, &changes)

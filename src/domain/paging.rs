@@ -13,7 +13,10 @@ pub struct Page {
 
 impl Default for Page {
     fn default() -> Self {
-        Page { number: 1, size: DEFAULT_PAGE_SIZE }
+        Page {
+            number: 1,
+            size: DEFAULT_PAGE_SIZE,
+        }
     }
 }
 
@@ -23,7 +26,11 @@ impl Page {
             None => 1,
             Some(t) => match t.parse::<i64>() {
                 Ok(n) if n >= 1 => n,
-                _ => return Err(format!("page_number must be an integer of at least 1, got '{t}'")),
+                _ => {
+                    return Err(format!(
+                        "page_number must be an integer of at least 1, got '{t}'"
+                    ));
+                }
             },
         };
         let size = match size {
@@ -76,7 +83,10 @@ pub struct Paged<T> {
 impl<T> Paged<T> {
     pub fn new(response_list: Vec<T>, total: i64) -> Self {
         Paged {
-            page_info: PageInfo { number_on_page: response_list.len() as i64, total },
+            page_info: PageInfo {
+                number_on_page: response_list.len() as i64,
+                total,
+            },
             response_list,
         }
     }
@@ -88,19 +98,39 @@ mod tests {
 
     #[test]
     fn defaults_and_bounds() {
-        assert_eq!(Page::parse(None, None).unwrap(), Page { number: 1, size: 1000 });
+        assert_eq!(
+            Page::parse(None, None).unwrap(),
+            Page {
+                number: 1,
+                size: 1000
+            }
+        );
         assert_eq!(Page::parse(Some("3"), Some("10")).unwrap().offset(), 20);
-        for (n, s) in [(Some("0"), None), (Some("x"), None), (None, Some("0")), (None, Some("10001"))] {
+        for (n, s) in [
+            (Some("0"), None),
+            (Some("x"), None),
+            (None, Some("0")),
+            (None, Some("10001")),
+        ] {
             assert!(Page::parse(n, s).is_err());
         }
     }
 
     #[test]
     fn past_the_last_page_names_it() {
-        let page = Page { number: 4, size: 10 };
+        let page = Page {
+            number: 4,
+            size: 10,
+        };
         assert!(page.check_in_range(31).is_ok());
         let err = page.check_in_range(30).unwrap_err();
-        assert!(err.contains("is outside of the acceptable range. The last page is 3"), "{err}");
-        assert!(page.check_in_range(0).is_ok(), "an empty list has no last page");
+        assert!(
+            err.contains("is outside of the acceptable range. The last page is 3"),
+            "{err}"
+        );
+        assert!(
+            page.check_in_range(0).is_ok(),
+            "an empty list has no last page"
+        );
     }
 }

@@ -26,7 +26,9 @@ impl FromStr for Role {
             "AUDITOR" => Ok(Role::Auditor),
             "OPERATOR" => Ok(Role::Operator),
             "ADMIN" => Ok(Role::Admin),
-            _ => Err(format!("role must be ADMIN, OPERATOR or AUDITOR, got '{s}'")),
+            _ => Err(format!(
+                "role must be ADMIN, OPERATOR or AUDITOR, got '{s}'"
+            )),
         }
     }
 }

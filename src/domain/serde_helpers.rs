@@ -70,7 +70,9 @@ mod tests {
 
     #[test]
     fn times_have_milliseconds_and_offset() {
-        let t = DateTime::parse_from_rfc3339("2026-11-29T04:33:05.123456Z").unwrap().to_utc();
+        let t = DateTime::parse_from_rfc3339("2026-11-29T04:33:05.123456Z")
+            .unwrap()
+            .to_utc();
         assert_eq!(format_time(&t), "2026-11-29T04:33:05.123+00:00");
     }
 }

@@ -87,7 +87,9 @@ impl FromStr for ExpectedStatus {
         match s {
             "QUEUED" => Ok(ExpectedStatus::Queued),
             "RUNNING" => Ok(ExpectedStatus::Running),
-            _ => Err(format!("expectedStatus must be QUEUED or RUNNING, got '{s}'")),
+            _ => Err(format!(
+                "expectedStatus must be QUEUED or RUNNING, got '{s}'"
+            )),
         }
     }
 }
@@ -103,6 +105,9 @@ mod tests {
         }
         assert!("queued".parse::<ExecutionStatus>().is_err());
         assert!("SUCCEEDED".parse::<ExpectedStatus>().is_err());
-        assert_eq!("RUNNING".parse::<ExpectedStatus>().unwrap().status(), ExecutionStatus::Running);
+        assert_eq!(
+            "RUNNING".parse::<ExpectedStatus>().unwrap().status(),
+            ExecutionStatus::Running
+        );
     }
 }

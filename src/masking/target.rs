@@ -11,8 +11,14 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 #[derive(Debug, thiserror::Error)]
 pub enum TargetError {
-    #[error("cannot connect to {target} as user '{user}': {reason}. Check the connector's host, port, database, username and password")]
-    Connect { target: String, user: String, reason: String },
+    #[error(
+        "cannot connect to {target} as user '{user}': {reason}. Check the connector's host, port, database, username and password"
+    )]
+    Connect {
+        target: String,
+        user: String,
+        reason: String,
+    },
     #[error("reading the catalog of {target} failed: {reason}")]
     Catalog { target: String, reason: String },
 }
@@ -29,7 +35,10 @@ impl Target {
     }
 
     pub fn describe(&self) -> String {
-        format!("{}:{}/{}", self.details.host, self.details.port, self.details.database_name)
+        format!(
+            "{}:{}/{}",
+            self.details.host, self.details.port, self.details.database_name
+        )
     }
 
     pub fn schema(&self) -> &str {
@@ -58,7 +67,10 @@ impl Target {
         match tokio::time::timeout(CONNECT_TIMEOUT, self.options().connect()).await {
             Ok(Ok(conn)) => Ok(conn),
             Ok(Err(e)) => Err(failed(connect_reason(&e))),
-            Err(_) => Err(failed(format!("no answer within {} seconds", CONNECT_TIMEOUT.as_secs()))),
+            Err(_) => Err(failed(format!(
+                "no answer within {} seconds",
+                CONNECT_TIMEOUT.as_secs()
+            ))),
         }
     }
 
@@ -84,7 +96,10 @@ impl Target {
     }
 
     /// The columns of a table in the connector's schema; None when there is no such table.
-    pub async fn table_columns(&self, table: &str) -> Result<Option<Vec<CatalogColumn>>, TargetError> {
+    pub async fn table_columns(
+        &self,
+        table: &str,
+    ) -> Result<Option<Vec<CatalogColumn>>, TargetError> {
         let mut conn = self.connect().await?;
         let columns: Vec<CatalogColumn> = sqlx::query_as(CATALOG_COLUMNS)
             .bind(self.schema())
@@ -93,11 +108,18 @@ impl Target {
             .await
             .map_err(|e| self.catalog_error(e))?;
         let _ = conn.close().await;
-        Ok(if columns.is_empty() { None } else { Some(columns) })
+        Ok(if columns.is_empty() {
+            None
+        } else {
+            Some(columns)
+        })
     }
 
     fn catalog_error(&self, e: sqlx::Error) -> TargetError {
-        TargetError::Catalog { target: self.describe(), reason: connect_reason(&e) }
+        TargetError::Catalog {
+            target: self.describe(),
+            reason: connect_reason(&e),
+        }
     }
 }
 

@@ -38,7 +38,10 @@ pub struct NewConnector {
 }
 
 /// None when the environment does not exist.
-pub async fn create(pool: &PgPool, c: &NewConnector) -> Result<Option<DatabaseConnector>, sqlx::Error> {
+pub async fn create(
+    pool: &PgPool,
+    c: &NewConnector,
+) -> Result<Option<DatabaseConnector>, sqlx::Error> {
     let sql = format!(
         "INSERT INTO database_connectors
              (connector_name, database_type, environment_id, host, port, database_name, schema_name, username, password_encrypted)
@@ -71,7 +74,11 @@ pub struct Changes {
     pub password_encrypted: Option<Option<Vec<u8>>>,
 }
 
-pub async fn update(pool: &PgPool, id: i64, c: &Changes) -> Result<Option<DatabaseConnector>, sqlx::Error> {
+pub async fn update(
+    pool: &PgPool,
+    id: i64,
+    c: &Changes,
+) -> Result<Option<DatabaseConnector>, sqlx::Error> {
     let sql = format!(
         "UPDATE database_connectors
             SET connector_name = COALESCE($2, connector_name),
@@ -111,7 +118,10 @@ pub struct ConnectionDetails {
     pub password_encrypted: Option<Vec<u8>>,
 }
 
-pub async fn connection_details(pool: &PgPool, id: i64) -> Result<Option<ConnectionDetails>, sqlx::Error> {
+pub async fn connection_details(
+    pool: &PgPool,
+    id: i64,
+) -> Result<Option<ConnectionDetails>, sqlx::Error> {
     sqlx::query_as(
         "SELECT database_connector_id, host, port, database_name, schema_name, username, password_encrypted
            FROM database_connectors WHERE database_connector_id = $1",
@@ -122,7 +132,10 @@ pub async fn connection_details(pool: &PgPool, id: i64) -> Result<Option<Connect
 }
 
 /// The connection details of the connector behind a ruleset.
-pub async fn connection_details_of_ruleset(pool: &PgPool, ruleset_id: i64) -> Result<Option<ConnectionDetails>, sqlx::Error> {
+pub async fn connection_details_of_ruleset(
+    pool: &PgPool,
+    ruleset_id: i64,
+) -> Result<Option<ConnectionDetails>, sqlx::Error> {
     sqlx::query_as(
         "SELECT c.database_connector_id, c.host, c.port, c.database_name, c.schema_name, c.username, c.password_encrypted
            FROM database_rulesets r JOIN database_connectors c USING (database_connector_id)

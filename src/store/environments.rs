@@ -73,7 +73,11 @@ pub struct Changes {
 }
 
 /// Applies the given changes; None when the environment (or the new application) does not exist.
-pub async fn update(pool: &PgPool, id: i64, c: &Changes) -> Result<Option<Environment>, sqlx::Error> {
+pub async fn update(
+    pool: &PgPool,
+    id: i64,
+    c: &Changes,
+) -> Result<Option<Environment>, sqlx::Error> {
     sqlx::query_as(
         "UPDATE environments e
             SET environment_name = COALESCE($2, e.environment_name),

@@ -78,7 +78,10 @@ pub struct Submission {
 /// job needs a target connector; source fields only for multi-tenant on-the-fly jobs), and
 /// notifies the workers. None when nothing was inserted; a second active execution of the same
 /// job is refused by the unique index `executions_one_active_per_job`.
-pub async fn create(db: impl PgExecutor<'_>, s: &Submission) -> Result<Option<Execution>, sqlx::Error> {
+pub async fn create(
+    db: impl PgExecutor<'_>,
+    s: &Submission,
+) -> Result<Option<Execution>, sqlx::Error> {
     let sql = format!(
         "WITH created AS (
              INSERT INTO executions (job_id, connector_type, source_connector_id, target_connector_id)
@@ -99,13 +102,19 @@ pub async fn create(db: impl PgExecutor<'_>, s: &Submission) -> Result<Option<Ex
 }
 
 /// The execution of a job that has not stopped yet (at most one exists).
-pub async fn active_of_job(db: impl PgExecutor<'_>, job_id: i64) -> Result<Option<Execution>, sqlx::Error> {
+pub async fn active_of_job(
+    db: impl PgExecutor<'_>,
+    job_id: i64,
+) -> Result<Option<Execution>, sqlx::Error> {
     let sql = format!("SELECT {COLUMNS} FROM executions WHERE job_id = $1 AND end_time IS NULL");
     sqlx::query_as(&sql).bind(job_id).fetch_optional(db).await
 }
 
 /// QUEUED -> RUNNING for the oldest queued execution that no other worker is claiming.
-pub async fn claim(db: impl PgExecutor<'_>, worker_id: &str) -> Result<Option<Execution>, sqlx::Error> {
+pub async fn claim(
+    db: impl PgExecutor<'_>,
+    worker_id: &str,
+) -> Result<Option<Execution>, sqlx::Error> {
     let sql = format!(
         "UPDATE executions
             SET status = 'RUNNING', start_time = now(), rows_total = -1, rows_masked = 0,
@@ -115,7 +124,10 @@ pub async fn claim(db: impl PgExecutor<'_>, worker_id: &str) -> Result<Option<Ex
             AND status = 'QUEUED'
          RETURNING {COLUMNS}"
     );
-    sqlx::query_as(&sql).bind(worker_id).fetch_optional(db).await
+    sqlx::query_as(&sql)
+        .bind(worker_id)
+        .fetch_optional(db)
+        .await
 }
 
 /// Records progress of a RUNNING execution (and its heartbeat). None when it is no longer
@@ -146,24 +158,37 @@ pub async fn finish(
     execution_id: i64,
     outcome: ExecutionStatus,
 ) -> Result<Option<Execution>, sqlx::Error> {
-    assert!(outcome.is_finished(), "finish takes SUCCEEDED, WARNING or FAILED, not {outcome}");
+    assert!(
+        outcome.is_finished(),
+        "finish takes SUCCEEDED, WARNING or FAILED, not {outcome}"
+    );
     let sql = format!(
         "UPDATE executions SET status = $2, end_time = now()
           WHERE execution_id = $1 AND status = 'RUNNING'
          RETURNING {COLUMNS}"
     );
-    sqlx::query_as(&sql).bind(execution_id).bind(outcome.as_str()).fetch_optional(db).await
+    sqlx::query_as(&sql)
+        .bind(execution_id)
+        .bind(outcome.as_str())
+        .fetch_optional(db)
+        .await
 }
 
 /// Sets `endTime` of a CANCELLED execution whose worker has stopped. None when there was nothing
 /// to do (not cancelled, or already stopped).
-pub async fn mark_stopped(db: impl PgExecutor<'_>, execution_id: i64) -> Result<Option<Execution>, sqlx::Error> {
+pub async fn mark_stopped(
+    db: impl PgExecutor<'_>,
+    execution_id: i64,
+) -> Result<Option<Execution>, sqlx::Error> {
     let sql = format!(
         "UPDATE executions SET end_time = now()
           WHERE execution_id = $1 AND status = 'CANCELLED' AND end_time IS NULL
          RETURNING {COLUMNS}"
     );
-    sqlx::query_as(&sql).bind(execution_id).fetch_optional(db).await
+    sqlx::query_as(&sql)
+        .bind(execution_id)
+        .fetch_optional(db)
+        .await
 }
 
 /// What a cancel found and did.

@@ -74,7 +74,11 @@ pub struct JobFields {
 }
 
 /// None when the ruleset does not exist.
-pub async fn create(pool: &PgPool, f: &JobFields, created_by: &str) -> Result<Option<MaskingJob>, sqlx::Error> {
+pub async fn create(
+    pool: &PgPool,
+    f: &JobFields,
+    created_by: &str,
+) -> Result<Option<MaskingJob>, sqlx::Error> {
     let sql = format!(
         "INSERT INTO masking_jobs (job_name, ruleset_id, feedback_size, job_description, multi_tenant,
              on_the_fly_masking, fail_immediately, commit_size, disable_constraints, disable_triggers,
@@ -105,7 +109,11 @@ pub async fn create(pool: &PgPool, f: &JobFields, created_by: &str) -> Result<Op
 }
 
 /// None when the job (or the new ruleset) does not exist.
-pub async fn update(pool: &PgPool, id: i64, f: &JobFields) -> Result<Option<MaskingJob>, sqlx::Error> {
+pub async fn update(
+    pool: &PgPool,
+    id: i64,
+    f: &JobFields,
+) -> Result<Option<MaskingJob>, sqlx::Error> {
     let sql = format!(
         "UPDATE masking_jobs
             SET job_name = COALESCE($2, job_name),

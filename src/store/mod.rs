@@ -51,7 +51,11 @@ fn push_filters(q: &mut QueryBuilder<'_, Postgres>, filters: &[Filter]) {
                 q.push(*col).push(" = ").push_bind(*v);
             }
             Filter::IntIn(col, subquery, v) => {
-                q.push(*col).push(" IN (").push(*subquery).push_bind(*v).push(")");
+                q.push(*col)
+                    .push(" IN (")
+                    .push(*subquery)
+                    .push_bind(*v)
+                    .push(")");
             }
         }
     }
@@ -78,7 +82,12 @@ pub async fn list<T: Resource>(
 }
 
 pub async fn get<T: Resource>(pool: &PgPool, id: i64) -> Result<Option<T>, sqlx::Error> {
-    let sql = format!("SELECT {} FROM {} WHERE {} = $1", T::COLUMNS, T::TABLE, T::ID);
+    let sql = format!(
+        "SELECT {} FROM {} WHERE {} = $1",
+        T::COLUMNS,
+        T::TABLE,
+        T::ID
+    );
     sqlx::query_as(&sql).bind(id).fetch_optional(pool).await
 }
 
@@ -86,5 +95,10 @@ pub async fn get<T: Resource>(pool: &PgPool, id: i64) -> Result<Option<T>, sqlx:
 /// refuse (foreign keys are RESTRICT), which the API answers with 409.
 pub async fn delete<T: Resource>(pool: &PgPool, id: i64) -> Result<bool, sqlx::Error> {
     let sql = format!("DELETE FROM {} WHERE {} = $1", T::TABLE, T::ID);
-    Ok(sqlx::query(&sql).bind(id).execute(pool).await?.rows_affected() == 1)
+    Ok(sqlx::query(&sql)
+        .bind(id)
+        .execute(pool)
+        .await?
+        .rows_affected()
+        == 1)
 }

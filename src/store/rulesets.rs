@@ -28,7 +28,11 @@ pub fn in_environment(environment_id: i64) -> Filter {
 }
 
 /// None when the connector does not exist.
-pub async fn create(pool: &PgPool, name: &str, connector_id: i64) -> Result<Option<DatabaseRuleset>, sqlx::Error> {
+pub async fn create(
+    pool: &PgPool,
+    name: &str,
+    connector_id: i64,
+) -> Result<Option<DatabaseRuleset>, sqlx::Error> {
     sqlx::query_as(
         "INSERT INTO database_rulesets (ruleset_name, database_connector_id)
          SELECT $1, database_connector_id FROM database_connectors WHERE database_connector_id = $2

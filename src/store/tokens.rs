@@ -21,7 +21,11 @@ pub async fn create(pool: &PgPool, token_hash: &[u8], user_id: i64) -> Result<()
 }
 
 /// The user behind a token that has not been idle longer than `ttl`, marking it used now.
-pub async fn touch(pool: &PgPool, token_hash: &[u8], ttl: Duration) -> Result<Option<TokenUser>, sqlx::Error> {
+pub async fn touch(
+    pool: &PgPool,
+    token_hash: &[u8],
+    ttl: Duration,
+) -> Result<Option<TokenUser>, sqlx::Error> {
     let row: Option<(i64, String, String)> = sqlx::query_as(
         "UPDATE login_tokens t SET last_used_time = now()
            FROM users u
@@ -34,7 +38,11 @@ pub async fn touch(pool: &PgPool, token_hash: &[u8], ttl: Duration) -> Result<Op
     .fetch_optional(pool)
     .await?;
     Ok(row.and_then(|(user_id, username, role)| {
-        Some(TokenUser { user_id, username, role: role.parse().ok()? })
+        Some(TokenUser {
+            user_id,
+            username,
+            role: role.parse().ok()?,
+        })
     }))
 }
 
@@ -47,9 +55,11 @@ pub async fn delete(pool: &PgPool, token_hash: &[u8]) -> Result<bool, sqlx::Erro
 }
 
 pub async fn delete_expired(pool: &PgPool, ttl: Duration) -> Result<u64, sqlx::Error> {
-    let done = sqlx::query("DELETE FROM login_tokens WHERE last_used_time <= now() - make_interval(secs => $1)")
-        .bind(ttl.as_secs_f64())
-        .execute(pool)
-        .await?;
+    let done = sqlx::query(
+        "DELETE FROM login_tokens WHERE last_used_time <= now() - make_interval(secs => $1)",
+    )
+    .bind(ttl.as_secs_f64())
+    .execute(pool)
+    .await?;
     Ok(done.rows_affected())
 }

@@ -8,7 +8,12 @@ pub struct Credentials {
 }
 
 /// Creates a user; false when the name is taken.
-pub async fn create(pool: &PgPool, username: &str, password_hash: &str, role: Role) -> Result<bool, sqlx::Error> {
+pub async fn create(
+    pool: &PgPool,
+    username: &str,
+    password_hash: &str,
+    role: Role,
+) -> Result<bool, sqlx::Error> {
     let inserted = sqlx::query(
         "INSERT INTO users (username, password_hash, role) VALUES ($1, $2, $3)
          ON CONFLICT (username) DO NOTHING",
@@ -35,11 +40,17 @@ pub async fn bootstrap_admin(pool: &PgPool, password_hash: &str) -> Result<bool,
     Ok(inserted.rows_affected() == 1)
 }
 
-pub async fn credentials(pool: &PgPool, username: &str) -> Result<Option<Credentials>, sqlx::Error> {
+pub async fn credentials(
+    pool: &PgPool,
+    username: &str,
+) -> Result<Option<Credentials>, sqlx::Error> {
     let row: Option<(i64, String)> =
         sqlx::query_as("SELECT user_id, password_hash FROM users WHERE username = $1")
             .bind(username)
             .fetch_optional(pool)
             .await?;
-    Ok(row.map(|(user_id, password_hash)| Credentials { user_id, password_hash }))
+    Ok(row.map(|(user_id, password_hash)| Credentials {
+        user_id,
+        password_hash,
+    }))
 }

@@ -12,43 +12,94 @@ use crate::helpers::{ADMIN_PASSWORD, Settings, spawn_app, spawn_app_with};
 async fn login_and_logout() {
     let app = spawn_app().await;
     for (user, pw) in [("admin", "wrong"), ("nobody", ADMIN_PASSWORD)] {
-        let a = app.call(Method::POST, "/login", None, Some(json!({"username": user, "password": pw}))).await;
+        let a = app
+            .call(
+                Method::POST,
+                "/login",
+                None,
+                Some(json!({"username": user, "password": pw})),
+            )
+            .await;
         assert_eq!(a.status, StatusCode::UNAUTHORIZED);
         assert_eq!(a.error_message(), "wrong username or password");
     }
-    assert_eq!(app.call(Method::POST, "/login", None, Some(json!({"username": "admin"}))).await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        app.call(
+            Method::POST,
+            "/login",
+            None,
+            Some(json!({"username": "admin"}))
+        )
+        .await
+        .status,
+        StatusCode::BAD_REQUEST
+    );
 
     let token = app.login("admin", ADMIN_PASSWORD).await;
     assert_eq!(token.len(), 64, "256-bit token, hex");
-    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM login_tokens WHERE token_hash = sha256($1::bytea)")
-        .bind(token.as_bytes())
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
+    let stored: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM login_tokens WHERE token_hash = sha256($1::bytea)",
+    )
+    .bind(token.as_bytes())
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
     assert_eq!(stored, 1, "tokens are stored hashed");
-    let in_clear: i64 = sqlx::query_scalar("SELECT count(*) FROM login_tokens WHERE encode(token_hash, 'hex') = $1")
-        .bind(&token)
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
+    let in_clear: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM login_tokens WHERE encode(token_hash, 'hex') = $1",
+    )
+    .bind(&token)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
     assert_eq!(in_clear, 0);
 
-    assert_eq!(app.call(Method::GET, "/applications", Some(&token), None).await.status, StatusCode::OK);
-    assert_eq!(app.call(Method::PUT, "/logout", Some(&token), None).await.status, StatusCode::NO_CONTENT);
-    assert_eq!(app.call(Method::GET, "/applications", Some(&token), None).await.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(app.call(Method::PUT, "/logout", Some(&token), None).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.call(Method::GET, "/applications", Some(&token), None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.call(Method::PUT, "/logout", Some(&token), None)
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        app.call(Method::GET, "/applications", Some(&token), None)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.call(Method::PUT, "/logout", Some(&token), None)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 #[tokio::test]
 async fn an_idle_token_expires_and_a_used_one_does_not() {
-    let app = spawn_app_with(Settings { token_ttl: Duration::from_secs(2) }).await;
+    let app = spawn_app_with(Settings {
+        token_ttl: Duration::from_secs(2),
+    })
+    .await;
     let token = app.login("admin", ADMIN_PASSWORD).await;
     for _ in 0..3 {
         tokio::time::sleep(Duration::from_millis(900)).await;
-        assert_eq!(app.call(Method::GET, "/environments", Some(&token), None).await.status, StatusCode::OK);
+        assert_eq!(
+            app.call(Method::GET, "/environments", Some(&token), None)
+                .await
+                .status,
+            StatusCode::OK
+        );
     }
     tokio::time::sleep(Duration::from_millis(2500)).await;
-    let a = app.call(Method::GET, "/environments", Some(&token), None).await;
+    let a = app
+        .call(Method::GET, "/environments", Some(&token), None)
+        .await;
     assert_eq!(a.status, StatusCode::UNAUTHORIZED);
     assert!(a.error_message().contains("expired"));
 }
@@ -70,9 +121,16 @@ async fn unauthenticated_requests_get_401_never_403() {
         assert_eq!(a.status, StatusCode::UNAUTHORIZED, "{method} {path}");
     }
     for path in ["/system-information", "/healthz", "/readyz"] {
-        assert_eq!(app.call(Method::GET, path, None, None).await.status, StatusCode::OK, "{path}");
+        assert_eq!(
+            app.call(Method::GET, path, None, None).await.status,
+            StatusCode::OK,
+            "{path}"
+        );
     }
-    let info = app.call(Method::GET, "/system-information", None, None).await.body;
+    let info = app
+        .call(Method::GET, "/system-information", None, None)
+        .await
+        .body;
     assert_eq!(info["version"], "2025.3.0.0");
     assert_eq!(info["apiVersion"], "5.1.43");
     assert_eq!(info["productName"], "maskd");
@@ -87,18 +145,58 @@ async fn roles_decide_what_a_user_may_do() {
 
     // Everyone may read.
     for token in [&auditor, &operator] {
-        assert_eq!(app.call(Method::GET, "/masking-jobs", Some(token), None).await.status, StatusCode::OK);
+        assert_eq!(
+            app.call(Method::GET, "/masking-jobs", Some(token), None)
+                .await
+                .status,
+            StatusCode::OK
+        );
     }
     // Configuration is ADMIN's.
     for token in [&auditor, &operator] {
-        let a = app.call(Method::POST, "/environments", Some(token), Some(json!({"environmentName": "x", "applicationName": "a"}))).await;
+        let a = app
+            .call(
+                Method::POST,
+                "/environments",
+                Some(token),
+                Some(json!({"environmentName": "x", "applicationName": "a"})),
+            )
+            .await;
         assert_eq!(a.status, StatusCode::FORBIDDEN);
-        assert_eq!(app.call(Method::DELETE, &format!("/masking-jobs/{job}"), Some(token), None).await.status, StatusCode::FORBIDDEN);
+        assert_eq!(
+            app.call(
+                Method::DELETE,
+                &format!("/masking-jobs/{job}"),
+                Some(token),
+                None
+            )
+            .await
+            .status,
+            StatusCode::FORBIDDEN
+        );
     }
     // Executions: OPERATOR yes, AUDITOR no.
-    let a = app.call(Method::POST, "/executions", Some(&auditor), Some(json!({"jobId": job}))).await;
+    let a = app
+        .call(
+            Method::POST,
+            "/executions",
+            Some(&auditor),
+            Some(json!({"jobId": job})),
+        )
+        .await;
     assert_eq!(a.status, StatusCode::FORBIDDEN);
-    let a = app.call(Method::POST, "/executions", Some(&operator), Some(json!({"jobId": job}))).await;
+    let a = app
+        .call(
+            Method::POST,
+            "/executions",
+            Some(&operator),
+            Some(json!({"jobId": job})),
+        )
+        .await;
     assert_eq!(a.status, StatusCode::CREATED);
-    assert_eq!(app.get("/environments").await.body["_pageInfo"]["total"], 1, "nothing was created by the refused calls");
+    assert_eq!(
+        app.get("/environments").await.body["_pageInfo"]["total"],
+        1,
+        "nothing was created by the refused calls"
+    );
 }

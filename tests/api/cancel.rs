@@ -8,8 +8,13 @@ use serde_json::Value;
 use crate::helpers::{Answer, TestApp, spawn_app};
 
 async fn cancel(app: &TestApp, id: impl std::fmt::Display, query: &str) -> Answer {
-    app.call(Method::POST, &format!("/executions/{id}/cancel{query}"), Some(&app.admin_token), None)
-        .await
+    app.call(
+        Method::POST,
+        &format!("/executions/{id}/cancel{query}"),
+        Some(&app.admin_token),
+        None,
+    )
+    .await
 }
 
 async fn graceful_flag(app: &TestApp, id: i64) -> Option<bool> {
@@ -24,15 +29,27 @@ async fn graceful_flag(app: &TestApp, id: i64) -> Option<bool> {
 async fn queued_execution_is_cancelled_with_end_time_and_no_start_time() {
     let app = spawn_app().await;
     let rs = app.create_ruleset().await;
-    for query in ["", "?expectedStatus=QUEUED", "?expectedStatus=QUEUED&graceful=true", "?graceful=false"] {
+    for query in [
+        "",
+        "?expectedStatus=QUEUED",
+        "?expectedStatus=QUEUED&graceful=true",
+        "?graceful=false",
+    ] {
         let id = app.execution_in(ExecutionStatus::Queued, rs).await;
         let a = cancel(&app, id, query).await;
         assert_eq!(a.status, StatusCode::OK, "{query}: {:?}", a.body);
         assert_eq!(a.body["status"], "CANCELLED");
         assert_eq!(a.body["executionId"], id);
-        assert!(a.body["endTime"].is_string(), "QUEUED -> CANCELLED sets endTime at once");
+        assert!(
+            a.body["endTime"].is_string(),
+            "QUEUED -> CANCELLED sets endTime at once"
+        );
         assert!(a.body["startTime"].is_null());
-        assert_eq!(app.status_of(id).await, a.body, "the answer is the stored execution");
+        assert_eq!(
+            app.status_of(id).await,
+            a.body,
+            "the answer is the stored execution"
+        );
     }
 }
 
@@ -40,17 +57,32 @@ async fn queued_execution_is_cancelled_with_end_time_and_no_start_time() {
 async fn running_execution_is_cancelled_and_its_end_time_waits_for_the_worker() {
     let app = spawn_app().await;
     let rs = app.create_ruleset().await;
-    for query in ["", "?expectedStatus=RUNNING", "?expectedStatus=RUNNING&graceful=true"] {
+    for query in [
+        "",
+        "?expectedStatus=RUNNING",
+        "?expectedStatus=RUNNING&graceful=true",
+    ] {
         let id = app.execution_in(ExecutionStatus::Running, rs).await;
         let a = cancel(&app, id, query).await;
         assert_eq!(a.status, StatusCode::OK, "{query}: {:?}", a.body);
         assert_eq!(a.body["status"], "CANCELLED");
         assert!(a.body["startTime"].is_string());
-        assert!(a.body["endTime"].is_null(), "endTime is set only when the worker has stopped");
+        assert!(
+            a.body["endTime"].is_null(),
+            "endTime is set only when the worker has stopped"
+        );
         // The worker stops: endTime set once; a second mark changes nothing.
-        let stopped = executions::mark_stopped(&app.pool, id).await.unwrap().unwrap();
+        let stopped = executions::mark_stopped(&app.pool, id)
+            .await
+            .unwrap()
+            .unwrap();
         assert!(stopped.end_time.is_some());
-        assert!(executions::mark_stopped(&app.pool, id).await.unwrap().is_none());
+        assert!(
+            executions::mark_stopped(&app.pool, id)
+                .await
+                .unwrap()
+                .is_none()
+        );
     }
 }
 
@@ -63,17 +95,32 @@ async fn graceful_is_recorded_and_an_invalid_value_changes_nothing() {
     let default = app.execution_in(ExecutionStatus::Running, rs).await;
     let invalid = app.execution_in(ExecutionStatus::Running, rs).await;
 
-    assert_eq!(cancel(&app, graceful, "?graceful=true").await.status, StatusCode::OK);
-    assert_eq!(cancel(&app, abrupt, "?graceful=false").await.status, StatusCode::OK);
+    assert_eq!(
+        cancel(&app, graceful, "?graceful=true").await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        cancel(&app, abrupt, "?graceful=false").await.status,
+        StatusCode::OK
+    );
     assert_eq!(cancel(&app, default, "").await.status, StatusCode::OK);
     assert_eq!(graceful_flag(&app, graceful).await, Some(true));
     assert_eq!(graceful_flag(&app, abrupt).await, Some(false));
     assert_eq!(graceful_flag(&app, default).await, Some(false));
 
-    for bad in ["?graceful=yes", "?graceful=1", "?graceful=", "?graceful=TRUE"] {
+    for bad in [
+        "?graceful=yes",
+        "?graceful=1",
+        "?graceful=",
+        "?graceful=TRUE",
+    ] {
         let a = cancel(&app, invalid, bad).await;
         assert_eq!(a.status, StatusCode::BAD_REQUEST, "{bad}");
-        assert!(a.error_message().contains("graceful"), "{}", a.error_message());
+        assert!(
+            a.error_message().contains("graceful"),
+            "{}",
+            a.error_message()
+        );
     }
     assert_eq!(app.status_of(invalid).await["status"], "RUNNING");
 }
@@ -87,12 +134,20 @@ async fn expected_status_mismatch_is_refused_naming_the_actual_status() {
 
     let a = cancel(&app, queued, "?expectedStatus=RUNNING").await;
     assert_eq!(a.status, StatusCode::BAD_REQUEST);
-    assert!(a.error_message().contains("QUEUED"), "{}", a.error_message());
+    assert!(
+        a.error_message().contains("QUEUED"),
+        "{}",
+        a.error_message()
+    );
     assert_eq!(app.status_of(queued).await["status"], "QUEUED");
 
     let a = cancel(&app, running, "?expectedStatus=QUEUED").await;
     assert_eq!(a.status, StatusCode::BAD_REQUEST);
-    assert!(a.error_message().contains("RUNNING"), "{}", a.error_message());
+    assert!(
+        a.error_message().contains("RUNNING"),
+        "{}",
+        a.error_message()
+    );
     let after = app.status_of(running).await;
     assert_eq!(after["status"], "RUNNING");
     assert!(after["endTime"].is_null());
@@ -105,7 +160,12 @@ async fn an_already_cancelled_execution_answers_200_unchanged() {
     let id = app.execution_in(ExecutionStatus::Queued, rs).await;
     let first = cancel(&app, id, "?expectedStatus=QUEUED").await;
     assert_eq!(first.status, StatusCode::OK);
-    for query in ["", "?expectedStatus=QUEUED", "?expectedStatus=RUNNING", "?graceful=true"] {
+    for query in [
+        "",
+        "?expectedStatus=QUEUED",
+        "?expectedStatus=RUNNING",
+        "?graceful=true",
+    ] {
         let again = cancel(&app, id, query).await;
         assert_eq!(again.status, StatusCode::OK, "{query}");
         assert_eq!(again.body, first.body, "a retried cancel changes nothing");
@@ -117,12 +177,20 @@ async fn an_already_cancelled_execution_answers_200_unchanged() {
 async fn finished_executions_cannot_be_cancelled() {
     let app = spawn_app().await;
     let rs = app.create_ruleset().await;
-    for status in [ExecutionStatus::Succeeded, ExecutionStatus::Warning, ExecutionStatus::Failed] {
+    for status in [
+        ExecutionStatus::Succeeded,
+        ExecutionStatus::Warning,
+        ExecutionStatus::Failed,
+    ] {
         let id = app.execution_in(status, rs).await;
         for query in ["", "?expectedStatus=RUNNING", "?expectedStatus=QUEUED"] {
             let a = cancel(&app, id, query).await;
             assert_eq!(a.status, StatusCode::BAD_REQUEST, "{status} {query}");
-            assert!(a.error_message().contains(status.as_str()), "{}", a.error_message());
+            assert!(
+                a.error_message().contains(status.as_str()),
+                "{}",
+                a.error_message()
+            );
         }
         assert_eq!(app.status_of(id).await["status"], status.as_str());
     }
@@ -136,17 +204,37 @@ async fn unknown_and_malformed_ids_and_statuses() {
     assert_eq!(a.status, StatusCode::NOT_FOUND);
     assert!(a.error_message().contains("987654"));
 
-    for bad in ["abc", "-1", "0", "1.5", "9223372036854775808", "99999999999999999999999"] {
+    for bad in [
+        "abc",
+        "-1",
+        "0",
+        "1.5",
+        "9223372036854775808",
+        "99999999999999999999999",
+    ] {
         let a = cancel(&app, bad, "").await;
         assert_eq!(a.status, StatusCode::BAD_REQUEST, "{bad}");
-        assert!(a.error_message().contains("executionId"), "{}", a.error_message());
+        assert!(
+            a.error_message().contains("executionId"),
+            "{}",
+            a.error_message()
+        );
     }
 
     let id = app.execution_in(ExecutionStatus::Queued, rs).await;
-    for bad in ["?expectedStatus=DONE", "?expectedStatus=queued", "?expectedStatus=SUCCEEDED", "?expectedStatus="] {
+    for bad in [
+        "?expectedStatus=DONE",
+        "?expectedStatus=queued",
+        "?expectedStatus=SUCCEEDED",
+        "?expectedStatus=",
+    ] {
         let a = cancel(&app, id, bad).await;
         assert_eq!(a.status, StatusCode::BAD_REQUEST, "{bad}");
-        assert!(a.error_message().contains("expectedStatus"), "{}", a.error_message());
+        assert!(
+            a.error_message().contains("expectedStatus"),
+            "{}",
+            a.error_message()
+        );
     }
     assert_eq!(app.status_of(id).await["status"], "QUEUED");
 }
@@ -164,7 +252,12 @@ async fn tokens_and_roles() {
         assert!(!a.error_message().is_empty());
     }
     // 401 comes before any look at the path.
-    assert_eq!(app.call(Method::POST, "/executions/abc/cancel", None, None).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.call(Method::POST, "/executions/abc/cancel", None, None)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
 
     let auditor = app.user_token(Role::Auditor).await;
     let a = app.call(Method::POST, &path, Some(&auditor), None).await;
@@ -173,8 +266,19 @@ async fn tokens_and_roles() {
     assert_eq!(app.status_of(id).await["status"], "QUEUED");
 
     let operator = app.user_token(Role::Operator).await;
-    let a = app.call(Method::POST, &format!("{path}?expectedStatus=QUEUED"), Some(&format!("Bearer {operator}")), None).await;
-    assert_eq!(a.status, StatusCode::OK, "OPERATOR may cancel, with a Bearer token too");
+    let a = app
+        .call(
+            Method::POST,
+            &format!("{path}?expectedStatus=QUEUED"),
+            Some(&format!("Bearer {operator}")),
+            None,
+        )
+        .await;
+    assert_eq!(
+        a.status,
+        StatusCode::OK,
+        "OPERATOR may cancel, with a Bearer token too"
+    );
 }
 
 #[tokio::test]
@@ -184,7 +288,13 @@ async fn both_base_paths_serve_the_cancel() {
     for base in ["/masking/api", "/masking/api/v5.1.43"] {
         let id = app.execution_in(ExecutionStatus::Queued, rs).await;
         let a = app
-            .call_at(base, Method::POST, &format!("/executions/{id}/cancel?expectedStatus=QUEUED"), Some(&app.admin_token), None)
+            .call_at(
+                base,
+                Method::POST,
+                &format!("/executions/{id}/cancel?expectedStatus=QUEUED"),
+                Some(&app.admin_token),
+                None,
+            )
             .await;
         assert_eq!(a.status, StatusCode::OK, "{base}");
         assert_eq!(a.body["status"], "CANCELLED");
@@ -212,24 +322,110 @@ pub fn check_seed_shape(body: &Value) {
     assert_eq!(
         keys,
         [
-            "bytesProcessed", "bytesTotal", "connectorType", "endTime", "executionId", "jobId", "rowsMasked",
-            "rowsTotal", "sourceConnectorId", "startTime", "status", "submitTime", "targetConnectorId"
+            "bytesProcessed",
+            "bytesTotal",
+            "connectorType",
+            "endTime",
+            "executionId",
+            "jobId",
+            "rowsMasked",
+            "rowsTotal",
+            "sourceConnectorId",
+            "startTime",
+            "status",
+            "submitTime",
+            "targetConnectorId"
         ]
     );
     assert!(obj["executionId"].is_i64() && obj["jobId"].is_i64());
-    for int_or_null in ["sourceConnectorId", "targetConnectorId", "rowsMasked", "rowsTotal", "bytesProcessed", "bytesTotal"] {
-        assert!(obj[int_or_null].is_i64() || obj[int_or_null].is_null(), "{int_or_null}: {}", obj[int_or_null]);
+    for int_or_null in [
+        "sourceConnectorId",
+        "targetConnectorId",
+        "rowsMasked",
+        "rowsTotal",
+        "bytesProcessed",
+        "bytesTotal",
+    ] {
+        assert!(
+            obj[int_or_null].is_i64() || obj[int_or_null].is_null(),
+            "{int_or_null}: {}",
+            obj[int_or_null]
+        );
     }
-    assert!(obj["connectorType"].is_null() || ["DATABASE", "FILE", "VSAM"].contains(&obj["connectorType"].as_str().unwrap()));
+    assert!(
+        obj["connectorType"].is_null()
+            || ["DATABASE", "FILE", "VSAM"].contains(&obj["connectorType"].as_str().unwrap())
+    );
     let status = obj["status"].as_str().unwrap();
-    assert!(["CANCELLED", "FAILED", "QUEUED", "RUNNING", "SUCCEEDED", "WARNING"].contains(&status));
+    assert!(
+        [
+            "CANCELLED",
+            "FAILED",
+            "QUEUED",
+            "RUNNING",
+            "SUCCEEDED",
+            "WARNING"
+        ]
+        .contains(&status)
+    );
     assert!(obj["submitTime"].is_string());
     for time in ["startTime", "endTime", "submitTime"] {
         if let Some(t) = obj[time].as_str() {
             // RFC 3339, UTC, milliseconds: 2026-11-29T04:33:05.123+00:00
             assert_eq!(t.len(), 29, "{time}: {t}");
-            assert!(t.ends_with("+00:00") && t.as_bytes()[19] == b'.', "{time}: {t}");
+            assert!(
+                t.ends_with("+00:00") && t.as_bytes()[19] == b'.',
+                "{time}: {t}"
+            );
             chrono::DateTime::parse_from_rfc3339(t).unwrap();
         }
     }
+}
+
+/// A cancel that changed an execution notifies (on commit) with its id; one that changed nothing
+/// does not. Submissions notify too, for the workers.
+#[tokio::test]
+async fn cancels_and_submissions_notify() {
+    use maskd::store::executions::{CANCELLED_CHANNEL, SUBMITTED_CHANNEL};
+    use std::time::Duration;
+    let app = spawn_app().await;
+    let rs = app.create_ruleset().await;
+    let mut listener = sqlx::postgres::PgListener::connect(&app.db.url())
+        .await
+        .unwrap();
+    listener
+        .listen_all([CANCELLED_CHANNEL, SUBMITTED_CHANNEL])
+        .await
+        .unwrap();
+
+    let id = app.execution_in(ExecutionStatus::Running, rs).await;
+    let n = tokio::time::timeout(Duration::from_secs(5), listener.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (n.channel(), n.payload()),
+        (SUBMITTED_CHANNEL, id.to_string().as_str())
+    );
+
+    assert_eq!(
+        cancel(&app, id, "?expectedStatus=RUNNING").await.status,
+        StatusCode::OK
+    );
+    let n = tokio::time::timeout(Duration::from_secs(5), listener.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (n.channel(), n.payload()),
+        (CANCELLED_CHANNEL, id.to_string().as_str())
+    );
+
+    // A retry changes nothing and notifies nobody.
+    assert_eq!(cancel(&app, id, "").await.status, StatusCode::OK);
+    assert!(
+        tokio::time::timeout(Duration::from_millis(500), listener.recv())
+            .await
+            .is_err()
+    );
 }

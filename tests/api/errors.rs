@@ -16,24 +16,50 @@ async fn unknown_routes_wrong_methods_and_bad_bodies_answer_json() {
 
     let a = app.delete("/executions/1").await;
     assert_eq!(a.status, StatusCode::METHOD_NOT_ALLOWED);
-    assert!(a.error_message().contains("DELETE"), "{}", a.error_message());
+    assert!(
+        a.error_message().contains("DELETE"),
+        "{}",
+        a.error_message()
+    );
     let a = app.call(Method::GET, "/login", None, None).await;
     assert_eq!(a.status, StatusCode::METHOD_NOT_ALLOWED);
 
     let url = format!("{}/masking/api/environments", app.address);
     let send = |body: &'static str, ct: &'static str| {
-        app.client.post(&url).header("Authorization", &app.admin_token).header("Content-Type", ct).body(body).send()
+        app.client
+            .post(&url)
+            .header("Authorization", &app.admin_token)
+            .header("Content-Type", ct)
+            .body(body)
+            .send()
     };
     let r = send("{not json", "application/json").await.unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     let body: serde_json::Value = r.json().await.unwrap();
-    assert!(body["errorMessage"].as_str().unwrap().contains("not valid JSON"));
+    assert!(
+        body["errorMessage"]
+            .as_str()
+            .unwrap()
+            .contains("not valid JSON")
+    );
 
-    let r = send("environmentName=x", "application/x-www-form-urlencoded").await.unwrap();
+    let r = send("environmentName=x", "application/x-www-form-urlencoded")
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
-    assert!(r.json::<serde_json::Value>().await.unwrap()["errorMessage"].as_str().unwrap().contains("application/json"));
+    assert!(
+        r.json::<serde_json::Value>().await.unwrap()["errorMessage"]
+            .as_str()
+            .unwrap()
+            .contains("application/json")
+    );
 
-    let r = send(r#"{"environmentName": 5, "applicationName": "a"}"#, "application/json").await.unwrap();
+    let r = send(
+        r#"{"environmentName": 5, "applicationName": "a"}"#,
+        "application/json",
+    )
+    .await
+    .unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
 
     let big = "x".repeat(2 * 1024 * 1024);
@@ -48,12 +74,23 @@ async fn unknown_routes_wrong_methods_and_bad_bodies_answer_json() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
     assert!(r.json::<serde_json::Value>().await.unwrap()["errorMessage"].is_string());
-    assert_eq!(app.get("/environments").await.body["_pageInfo"]["total"], 0, "nothing was created");
+    assert_eq!(
+        app.get("/environments").await.body["_pageInfo"]["total"],
+        0,
+        "nothing was created"
+    );
 }
 
 #[tokio::test]
 async fn empty_object_bodies_are_accepted_where_nothing_is_required() {
     let app = spawn_app().await;
-    let a = app.call(Method::PUT, "/logout", Some(&app.admin_token), Some(json!({}))).await;
+    let a = app
+        .call(
+            Method::PUT,
+            "/logout",
+            Some(&app.admin_token),
+            Some(json!({})),
+        )
+        .await;
     assert_eq!(a.status, StatusCode::NO_CONTENT);
 }

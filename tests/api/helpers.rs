@@ -19,7 +19,8 @@ pub const ADMIN_PASSWORD: &str = "admin-password";
 
 /// The PostgreSQL server the tests use: `DATABASE_URL`'s server, or the contract's default.
 fn server_url() -> url::Url {
-    let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| maskd::config::DEFAULT_DATABASE_URL.into());
+    let url = std::env::var("DATABASE_URL")
+        .unwrap_or_else(|_| maskd::config::DEFAULT_DATABASE_URL.into());
     url::Url::parse(&url).expect("DATABASE_URL is a URL")
 }
 
@@ -35,11 +36,18 @@ fn url_for(database: &str) -> String {
 }
 
 pub fn server_password() -> Option<String> {
-    server_url().password().map(str::to_owned).or_else(|| std::env::var("PGPASSWORD").ok())
+    server_url()
+        .password()
+        .map(str::to_owned)
+        .or_else(|| std::env::var("PGPASSWORD").ok())
 }
 
 async fn admin_connection() -> PgConnection {
-    server_options().database("postgres").connect().await.expect("PostgreSQL is reachable")
+    server_options()
+        .database("postgres")
+        .connect()
+        .await
+        .expect("PostgreSQL is reachable")
 }
 
 /// The migrated template, built once per migration set (named by a hash of the migrations), under
@@ -49,7 +57,10 @@ async fn template() -> &'static str {
     TEMPLATE
         .get_or_init(|| async {
             let mut hasher = Sha256::new();
-            let mut files: Vec<_> = std::fs::read_dir("migrations").unwrap().map(|e| e.unwrap().path()).collect();
+            let mut files: Vec<_> = std::fs::read_dir("migrations")
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .collect();
             files.sort();
             for f in files {
                 hasher.update(f.to_string_lossy().as_bytes());
@@ -57,20 +68,38 @@ async fn template() -> &'static str {
             }
             let name = format!("maskd_test_tpl_{}", &hex::encode(hasher.finalize())[..16]);
             let mut conn = admin_connection().await;
-            sqlx::query("SELECT pg_advisory_lock(727271)").execute(&mut conn).await.unwrap();
-            let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
-                .bind(&name)
-                .fetch_one(&mut conn)
+            sqlx::query("SELECT pg_advisory_lock(727271)")
+                .execute(&mut conn)
                 .await
                 .unwrap();
+            let exists: bool =
+                sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+                    .bind(&name)
+                    .fetch_one(&mut conn)
+                    .await
+                    .unwrap();
             if !exists {
                 let building = format!("{name}_building");
-                sqlx::query(&format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)")).execute(&mut conn).await.unwrap();
-                sqlx::query(&format!("CREATE DATABASE {building}")).execute(&mut conn).await.unwrap();
-                maskd::db::migrate(&url_for(&building)).await.expect("migrations apply");
-                sqlx::query(&format!("ALTER DATABASE {building} RENAME TO {name}")).execute(&mut conn).await.unwrap();
+                sqlx::query(&format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)"))
+                    .execute(&mut conn)
+                    .await
+                    .unwrap();
+                sqlx::query(&format!("CREATE DATABASE {building}"))
+                    .execute(&mut conn)
+                    .await
+                    .unwrap();
+                maskd::db::migrate(&url_for(&building))
+                    .await
+                    .expect("migrations apply");
+                sqlx::query(&format!("ALTER DATABASE {building} RENAME TO {name}"))
+                    .execute(&mut conn)
+                    .await
+                    .unwrap();
             }
-            sqlx::query("SELECT pg_advisory_unlock(727271)").execute(&mut conn).await.unwrap();
+            sqlx::query("SELECT pg_advisory_unlock(727271)")
+                .execute(&mut conn)
+                .await
+                .unwrap();
             name
         })
         .await
@@ -88,7 +117,10 @@ impl TestDatabase {
         let mut conn = admin_connection().await;
         // Concurrent copies of one template may collide on its lock briefly: retry.
         for attempt in 0.. {
-            match sqlx::query(&format!("CREATE DATABASE {name} TEMPLATE {template}")).execute(&mut conn).await {
+            match sqlx::query(&format!("CREATE DATABASE {name} TEMPLATE {template}"))
+                .execute(&mut conn)
+                .await
+            {
                 Ok(_) => break,
                 Err(e) if attempt < 50 => {
                     let _ = e;
@@ -110,10 +142,15 @@ impl Drop for TestDatabase {
         let name = self.name.clone();
         // Drop it on a thread of its own: the test's runtime is going away.
         let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
             rt.block_on(async {
                 let mut conn = admin_connection().await;
-                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn).await;
+                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut conn)
+                    .await;
             });
         })
         .join();
@@ -134,7 +171,9 @@ pub struct Settings {
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { token_ttl: Duration::from_secs(1800) }
+        Settings {
+            token_ttl: Duration::from_secs(1800),
+        }
     }
 }
 
@@ -153,12 +192,23 @@ pub async fn spawn_app_with(settings: Settings) -> TestApp {
         secret_key: Some(Secret::new("test-secret-key")),
         db_pool_size: 10,
     };
-    let app = Application::build(config).await.expect("the application starts");
+    let app = Application::build(config)
+        .await
+        .expect("the application starts");
     let address = format!("http://127.0.0.1:{}", app.port());
     let pool = app.pool().clone();
     tokio::spawn(app.run_until_stopped());
-    let client = reqwest::Client::builder().pool_max_idle_per_host(64).build().unwrap();
-    let mut test_app = TestApp { address, pool, client, admin_token: String::new(), db };
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(64)
+        .build()
+        .unwrap();
+    let mut test_app = TestApp {
+        address,
+        pool,
+        client,
+        admin_token: String::new(),
+        db,
+    };
     test_app.admin_token = test_app.login("admin", ADMIN_PASSWORD).await;
     test_app
 }
@@ -181,12 +231,27 @@ impl Answer {
 
 impl TestApp {
     /// Sends a request to `BASE` + `path`; `token` None sends none.
-    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Answer {
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Answer {
         self.call_at(BASE, method, path, token, body).await
     }
 
-    pub async fn call_at(&self, base: &str, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Answer {
-        let mut req = self.client.request(method, format!("{}{base}{path}", self.address));
+    pub async fn call_at(
+        &self,
+        base: &str,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Answer {
+        let mut req = self
+            .client
+            .request(method, format!("{}{base}{path}", self.address));
         if let Some(t) = token {
             req = req.header("Authorization", t);
         }
@@ -205,24 +270,33 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> Answer {
-        self.call(Method::GET, path, Some(&self.admin_token), None).await
+        self.call(Method::GET, path, Some(&self.admin_token), None)
+            .await
     }
 
     pub async fn post(&self, path: &str, body: Value) -> Answer {
-        self.call(Method::POST, path, Some(&self.admin_token), Some(body)).await
+        self.call(Method::POST, path, Some(&self.admin_token), Some(body))
+            .await
     }
 
     pub async fn put(&self, path: &str, body: Value) -> Answer {
-        self.call(Method::PUT, path, Some(&self.admin_token), Some(body)).await
+        self.call(Method::PUT, path, Some(&self.admin_token), Some(body))
+            .await
     }
 
     pub async fn delete(&self, path: &str) -> Answer {
-        self.call(Method::DELETE, path, Some(&self.admin_token), None).await
+        self.call(Method::DELETE, path, Some(&self.admin_token), None)
+            .await
     }
 
     pub async fn login(&self, username: &str, password: &str) -> String {
         let a = self
-            .call(Method::POST, "/login", None, Some(json!({"username": username, "password": password})))
+            .call(
+                Method::POST,
+                "/login",
+                None,
+                Some(json!({"username": username, "password": password})),
+            )
             .await;
         assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
         a.body["Authorization"].as_str().unwrap().to_owned()
@@ -230,15 +304,26 @@ impl TestApp {
 
     /// A logged-in user with `role`.
     pub async fn user_token(&self, role: Role) -> String {
-        let name = format!("{}-{}", role.as_str().to_lowercase(), hex::encode(rand::random::<[u8; 4]>()));
+        let name = format!(
+            "{}-{}",
+            role.as_str().to_lowercase(),
+            hex::encode(rand::random::<[u8; 4]>())
+        );
         let hash = maskd::crypto::hash_password("pw");
-        assert!(store::users::create(&self.pool, &name, &hash, role).await.unwrap());
+        assert!(
+            store::users::create(&self.pool, &name, &hash, role)
+                .await
+                .unwrap()
+        );
         self.login(&name, "pw").await
     }
 
     /// A target schema with a table `people`, in this test's own database.
     pub async fn create_target_table(&self) {
-        sqlx::query("CREATE SCHEMA IF NOT EXISTS target").execute(&self.pool).await.unwrap();
+        sqlx::query("CREATE SCHEMA IF NOT EXISTS target")
+            .execute(&self.pool)
+            .await
+            .unwrap();
         sqlx::query(
             "CREATE TABLE IF NOT EXISTS target.people (
                 id bigint PRIMARY KEY, first_name varchar(40), last_name text, email text UNIQUE, born date)",
@@ -256,8 +341,18 @@ impl TestApp {
             .post("/environments", json!({"environmentName": format!("env-{}", hex::encode(rand::random::<[u8; 4]>())), "applicationName": "app"}))
             .await;
         assert_eq!(env.status, StatusCode::CREATED, "{:?}", env.body);
-        let connector = self.post("/database-connectors", self.connector_body(env.body["environmentId"].as_i64().unwrap())).await;
-        assert_eq!(connector.status, StatusCode::CREATED, "{:?}", connector.body);
+        let connector = self
+            .post(
+                "/database-connectors",
+                self.connector_body(env.body["environmentId"].as_i64().unwrap()),
+            )
+            .await;
+        assert_eq!(
+            connector.status,
+            StatusCode::CREATED,
+            "{:?}",
+            connector.body
+        );
         let ruleset = self
             .post("/database-rulesets", json!({"rulesetName": "rs", "databaseConnectorId": connector.body["databaseConnectorId"]}))
             .await;
@@ -287,7 +382,12 @@ impl TestApp {
     }
 
     pub async fn create_job_on(&self, ruleset_id: i64) -> i64 {
-        let job = self.post("/masking-jobs", json!({"jobName": "job", "rulesetId": ruleset_id})).await;
+        let job = self
+            .post(
+                "/masking-jobs",
+                json!({"jobName": "job", "rulesetId": ruleset_id}),
+            )
+            .await;
         assert_eq!(job.status, StatusCode::CREATED, "{:?}", job.body);
         job.body["maskingJobId"].as_i64().unwrap()
     }
@@ -308,10 +408,16 @@ impl TestApp {
             return id;
         }
         if status == ExecutionStatus::Cancelled {
-            ex::cancel(&self.pool, id, None, false).await.unwrap().unwrap();
+            ex::cancel(&self.pool, id, None, false)
+                .await
+                .unwrap()
+                .unwrap();
             return id;
         }
-        let claimed = ex::claim(&self.pool, "test-worker").await.unwrap().expect("claimed");
+        let claimed = ex::claim(&self.pool, "test-worker")
+            .await
+            .unwrap()
+            .expect("claimed");
         assert_eq!(claimed.execution_id, id);
         if status.is_finished() {
             ex::finish(&self.pool, id, status).await.unwrap().unwrap();

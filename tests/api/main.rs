@@ -8,3 +8,4 @@ mod executions;
 mod helpers;
 mod races;
 mod resources;
+mod startup;

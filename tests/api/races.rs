@@ -44,32 +44,60 @@ async fn claim_against_cancels_expecting_queued() {
             }));
         }
         barrier.wait().await;
-        let claimed = executions::claim(&mut claimer, "race-worker").await.unwrap();
+        let claimed = executions::claim(&mut claimer, "race-worker")
+            .await
+            .unwrap();
         let mut answers = Vec::new();
         for c in cancels {
             answers.push(c.await.unwrap());
         }
         let after = app.status_of(id).await;
-        let ok = answers.iter().filter(|a| a.status == StatusCode::OK).count();
-        let refused = answers.iter().filter(|a| a.status == StatusCode::BAD_REQUEST).count();
-        assert_eq!(ok + refused, CANCELLERS, "iteration {i}: only 200 or 400: {answers:?}");
+        let ok = answers
+            .iter()
+            .filter(|a| a.status == StatusCode::OK)
+            .count();
+        let refused = answers
+            .iter()
+            .filter(|a| a.status == StatusCode::BAD_REQUEST)
+            .count();
+        assert_eq!(
+            ok + refused,
+            CANCELLERS,
+            "iteration {i}: only 200 or 400: {answers:?}"
+        );
 
         match claimed {
             Some(e) => {
                 claims_won += 1;
                 assert_eq!(e.execution_id, id);
-                assert_eq!(ok, 0, "iteration {i}: a cancel expecting QUEUED succeeded on a claimed execution");
+                assert_eq!(
+                    ok, 0,
+                    "iteration {i}: a cancel expecting QUEUED succeeded on a claimed execution"
+                );
                 assert_eq!(after["status"], "RUNNING");
                 for a in &answers {
-                    assert!(a.error_message().contains("RUNNING"), "{}", a.error_message());
+                    assert!(
+                        a.error_message().contains("RUNNING"),
+                        "{}",
+                        a.error_message()
+                    );
                 }
-                executions::finish(&app.pool, id, ExecutionStatus::Succeeded).await.unwrap().unwrap();
+                executions::finish(&app.pool, id, ExecutionStatus::Succeeded)
+                    .await
+                    .unwrap()
+                    .unwrap();
             }
             None => {
                 cancels_won += 1;
-                assert_eq!(ok, CANCELLERS, "iteration {i}: the winner and the retries all answer 200");
+                assert_eq!(
+                    ok, CANCELLERS,
+                    "iteration {i}: the winner and the retries all answer 200"
+                );
                 assert_eq!(after["status"], "CANCELLED");
-                assert!(after["startTime"].is_null(), "iteration {i}: a cancelled execution never started");
+                assert!(
+                    after["startTime"].is_null(),
+                    "iteration {i}: a cancelled execution never started"
+                );
                 assert!(after["endTime"].is_string());
                 for a in &answers {
                     assert!(a.body["startTime"].is_null());
@@ -98,32 +126,70 @@ async fn concurrent_cancels_of_a_running_execution_and_a_late_finish() {
             let (app, barrier) = (app.clone(), barrier.clone());
             cancels.push(tokio::spawn(async move {
                 barrier.wait().await;
-                let query = if n % 2 == 0 { "?expectedStatus=RUNNING" } else { "" };
-                app.call(Method::POST, &format!("/executions/{id}/cancel{query}"), Some(&app.admin_token), None)
-                    .await
+                let query = if n % 2 == 0 {
+                    "?expectedStatus=RUNNING"
+                } else {
+                    ""
+                };
+                app.call(
+                    Method::POST,
+                    &format!("/executions/{id}/cancel{query}"),
+                    Some(&app.admin_token),
+                    None,
+                )
+                .await
             }));
         }
         barrier.wait().await;
         // The worker finishes at the same moment: either it wins (and every cancel is refused as
         // finished) or a cancel wins (and the finish changes nothing).
         let finished = if i % 2 == 0 {
-            executions::finish(&mut worker, id, ExecutionStatus::Succeeded).await.unwrap()
+            executions::finish(&mut worker, id, ExecutionStatus::Succeeded)
+                .await
+                .unwrap()
         } else {
             None
         };
-        let answers: Vec<_> = futures_util::future::join_all(cancels).await.into_iter().map(Result::unwrap).collect();
+        let answers: Vec<_> = futures_util::future::join_all(cancels)
+            .await
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
         let after = app.status_of(id).await;
         if finished.is_some() {
             assert_eq!(after["status"], "SUCCEEDED");
             // Had any cancel come first, the finish could not have won.
-            assert!(answers.iter().all(|a| a.status == StatusCode::BAD_REQUEST), "iteration {i}: {answers:?}");
+            assert!(
+                answers.iter().all(|a| a.status == StatusCode::BAD_REQUEST),
+                "iteration {i}: {answers:?}"
+            );
         } else {
-            assert!(answers.iter().all(|a| a.status == StatusCode::OK), "iteration {i}: {answers:?}");
+            assert!(
+                answers.iter().all(|a| a.status == StatusCode::OK),
+                "iteration {i}: {answers:?}"
+            );
             assert_eq!(after["status"], "CANCELLED");
-            assert!(executions::finish(&mut worker, id, ExecutionStatus::Succeeded).await.unwrap().is_none());
-            assert!(executions::finish(&mut worker, id, ExecutionStatus::Failed).await.unwrap().is_none());
-            assert_eq!(app.status_of(id).await["status"], "CANCELLED", "a late finish never overwrites a cancel");
-            executions::mark_stopped(&mut worker, id).await.unwrap().unwrap();
+            assert!(
+                executions::finish(&mut worker, id, ExecutionStatus::Succeeded)
+                    .await
+                    .unwrap()
+                    .is_none()
+            );
+            assert!(
+                executions::finish(&mut worker, id, ExecutionStatus::Failed)
+                    .await
+                    .unwrap()
+                    .is_none()
+            );
+            assert_eq!(
+                app.status_of(id).await["status"],
+                "CANCELLED",
+                "a late finish never overwrites a cancel"
+            );
+            executions::mark_stopped(&mut worker, id)
+                .await
+                .unwrap()
+                .unwrap();
         }
     }
 }
@@ -137,14 +203,33 @@ async fn concurrent_submits_create_one_execution() {
         let submits: Vec<_> = (0..4)
             .map(|_| {
                 let app = app.clone();
-                tokio::spawn(async move { app.post("/executions", serde_json::json!({"jobId": job})).await })
+                tokio::spawn(async move {
+                    app.post("/executions", serde_json::json!({"jobId": job}))
+                        .await
+                })
             })
             .collect();
-        let answers: Vec<_> = futures_util::future::join_all(submits).await.into_iter().map(Result::unwrap).collect();
-        let created: Vec<_> = answers.iter().filter(|a| a.status == StatusCode::CREATED).collect();
+        let answers: Vec<_> = futures_util::future::join_all(submits)
+            .await
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
+        let created: Vec<_> = answers
+            .iter()
+            .filter(|a| a.status == StatusCode::CREATED)
+            .collect();
         assert_eq!(created.len(), 1, "iteration {i}: {answers:?}");
-        assert_eq!(answers.iter().filter(|a| a.status == StatusCode::CONFLICT).count(), 3);
+        assert_eq!(
+            answers
+                .iter()
+                .filter(|a| a.status == StatusCode::CONFLICT)
+                .count(),
+            3
+        );
         let id = created[0].body["executionId"].as_i64().unwrap();
-        executions::cancel(&app.pool, id, None, false).await.unwrap().unwrap();
+        executions::cancel(&app.pool, id, None, false)
+            .await
+            .unwrap()
+            .unwrap();
     }
 }

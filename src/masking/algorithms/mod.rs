@@ -72,18 +72,40 @@ impl Algorithm {
 
     pub fn description(self) -> &'static str {
         match self {
-            Algorithm::FirstNameLookup => "Replaces a first name with a realistic first name chosen by secure lookup.",
-            Algorithm::LastNameLookup => "Replaces a last name with a realistic last name chosen by secure lookup.",
-            Algorithm::FullNameLookup => "Replaces a full name with a realistic first and last name chosen by secure lookup.",
-            Algorithm::EmailLookup => "Replaces the local part of an email address, keeping the domain and a valid address.",
-            Algorithm::PhoneNumberSegment => "Replaces the digits of a phone number, keeping its length, punctuation and spaces.",
-            Algorithm::DigitsSegment => "Replaces every digit of a string, keeping its length and all other characters.",
-            Algorithm::SsnSegment => "Replaces a US social security number with a valid-looking one in the same format.",
-            Algorithm::CreditCardSegment => "Replaces a payment card number, keeping its issuer prefix, length and separators, with a valid Luhn check digit.",
-            Algorithm::DateShiftVariable => "Shifts a date or timestamp by 1 to 365 days, the same shift for the same date.",
-            Algorithm::RedactText => "Redacts free text: letters become X and digits 0, keeping its shape.",
+            Algorithm::FirstNameLookup => {
+                "Replaces a first name with a realistic first name chosen by secure lookup."
+            }
+            Algorithm::LastNameLookup => {
+                "Replaces a last name with a realistic last name chosen by secure lookup."
+            }
+            Algorithm::FullNameLookup => {
+                "Replaces a full name with a realistic first and last name chosen by secure lookup."
+            }
+            Algorithm::EmailLookup => {
+                "Replaces the local part of an email address, keeping the domain and a valid address."
+            }
+            Algorithm::PhoneNumberSegment => {
+                "Replaces the digits of a phone number, keeping its length, punctuation and spaces."
+            }
+            Algorithm::DigitsSegment => {
+                "Replaces every digit of a string, keeping its length and all other characters."
+            }
+            Algorithm::SsnSegment => {
+                "Replaces a US social security number with a valid-looking one in the same format."
+            }
+            Algorithm::CreditCardSegment => {
+                "Replaces a payment card number, keeping its issuer prefix, length and separators, with a valid Luhn check digit."
+            }
+            Algorithm::DateShiftVariable => {
+                "Shifts a date or timestamp by 1 to 365 days, the same shift for the same date."
+            }
+            Algorithm::RedactText => {
+                "Redacts free text: letters become X and digits 0, keeping its shape."
+            }
             Algorithm::NullValueLookup => "Replaces every value with NULL.",
-            Algorithm::NumberMinMax => "Replaces a number with one between half and one and a half times it, keeping sign and decimal places.",
+            Algorithm::NumberMinMax => {
+                "Replaces a number with one between half and one and a half times it, keeping sign and decimal places."
+            }
         }
     }
 }
