@@ -35,6 +35,10 @@ pub struct Config {
     pub secret_key: Option<Secret>,
     /// Connections in this instance's pool to maskd's own database.
     pub db_pool_size: u32,
+    /// How often workers heartbeat their executions; one silent for 3 intervals is taken over.
+    pub heartbeat_interval: Duration,
+    /// On SIGTERM, how long running executions may go on before they are handed back as FAILED.
+    pub shutdown_grace: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -67,6 +71,8 @@ impl Config {
         let token_ttl_secs = parse_number(&get, "MASKD_TOKEN_TTL_SECS", 1800, 1, 31_536_000)?;
         let default_pool = 10 + u64::from(workers) * 2;
         let db_pool_size = parse_number(&get, "MASKD_DB_POOL_SIZE", default_pool, 2, 1000)? as u32;
+        let heartbeat_secs = parse_number(&get, "MASKD_HEARTBEAT_SECS", 2, 1, 60)?;
+        let grace_secs = parse_number(&get, "MASKD_SHUTDOWN_GRACE_SECS", 30, 0, 3600)?;
 
         Ok(Config {
             database_url: Secret::new(database_url),
@@ -76,6 +82,8 @@ impl Config {
             token_ttl: Duration::from_secs(token_ttl_secs),
             secret_key: get("MASKD_SECRET_KEY").map(Secret::new),
             db_pool_size,
+            heartbeat_interval: Duration::from_secs(heartbeat_secs),
+            shutdown_grace: Duration::from_secs(grace_secs),
         })
     }
 }

@@ -10,6 +10,7 @@ pub mod config;
 pub mod crypto;
 pub mod db;
 pub mod domain;
+pub mod engine;
 pub mod masking;
 pub mod startup;
 pub mod store;

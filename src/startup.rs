@@ -13,6 +13,7 @@ use crate::api::{self, AppState};
 use crate::config::Config;
 use crate::crypto::{self, Keys};
 use crate::db::{self, DbError};
+use crate::engine::{Engine, EngineConfig};
 use crate::store;
 
 /// Request bodies larger than this are refused with 413.
@@ -43,6 +44,8 @@ pub struct Application {
     port: u16,
     server: Server,
     pool: PgPool,
+    /// None on an API-only instance (`MASKD_WORKERS=0`).
+    engine: Option<Engine>,
 }
 
 impl Application {
@@ -56,6 +59,17 @@ impl Application {
             }
         }
         let keys = Keys::load(&pool, config.secret_key.as_ref()).await?;
+        let engine = (config.workers > 0).then(|| {
+            Engine::start(
+                pool.clone(),
+                keys.clone(),
+                EngineConfig {
+                    workers: config.workers,
+                    heartbeat_interval: config.heartbeat_interval,
+                    shutdown_grace: config.shutdown_grace,
+                },
+            )
+        });
         let state = web::Data::new(AppState {
             pool: pool.clone(),
             keys,
@@ -81,6 +95,7 @@ impl Application {
                 .configure(api::configure)
                 .default_service(web::to(unknown_route))
         })
+        .shutdown_timeout(5)
         .listen(listener)
         .map_err(|source| StartupError::Bind {
             addr: config.bind.to_string(),
@@ -88,7 +103,12 @@ impl Application {
         })?
         .run();
         tracing::info!(port, "maskd is listening");
-        Ok(Application { port, server, pool })
+        Ok(Application {
+            port,
+            server,
+            pool,
+            engine,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -99,9 +119,18 @@ impl Application {
         &self.pool
     }
 
-    /// Serves until SIGINT/SIGTERM (actix handles both, finishing requests in flight).
+    /// Serves until SIGINT/SIGTERM (actix handles both, finishing requests in flight), then shuts
+    /// the engine down: no new claims, a grace period for running executions, then FAILED.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        if let Some(engine) = self.engine {
+            engine.shutdown().await;
+        }
+        served
+    }
+
+    pub fn worker_id(&self) -> Option<&str> {
+        self.engine.as_ref().map(Engine::worker_id)
     }
 }
 

@@ -7,7 +7,7 @@ pub mod request;
 
 mod algorithms;
 mod applications;
-mod connectors;
+pub mod connectors;
 mod environments;
 mod executions;
 mod jobs;

@@ -2,4 +2,5 @@
 
 pub mod algorithms;
 pub mod domains;
+pub mod runner;
 pub mod target;

@@ -130,23 +130,90 @@ pub async fn claim(
         .await
 }
 
-/// Records progress of a RUNNING execution (and its heartbeat). None when it is no longer
-/// RUNNING: the worker has been cancelled and must stop.
+/// Records progress of a RUNNING execution run by `worker_id` (and its heartbeat). None when it is
+/// no longer RUNNING or no longer this worker's: the worker must stop.
 pub async fn progress(
     db: impl PgExecutor<'_>,
     execution_id: i64,
+    worker_id: &str,
     rows_masked: i64,
     rows_total: i64,
 ) -> Result<Option<Execution>, sqlx::Error> {
     let sql = format!(
-        "UPDATE executions SET rows_masked = $2, rows_total = $3, heartbeat_time = now()
-          WHERE execution_id = $1 AND status = 'RUNNING'
+        "UPDATE executions SET rows_masked = $3, rows_total = $4, heartbeat_time = now()
+          WHERE execution_id = $1 AND worker_id = $2 AND status = 'RUNNING'
          RETURNING {COLUMNS}"
     );
     sqlx::query_as(&sql)
         .bind(execution_id)
+        .bind(worker_id)
         .bind(rows_masked)
         .bind(rows_total)
+        .fetch_optional(db)
+        .await
+}
+
+/// Heartbeats every execution `worker_id` runs or is stopping; returns them with their status, so
+/// a worker also learns here of a cancel whose notification it missed.
+pub async fn heartbeat(
+    db: impl PgExecutor<'_>,
+    worker_id: &str,
+) -> Result<Vec<(i64, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "UPDATE executions SET heartbeat_time = now()
+          WHERE worker_id = $1 AND end_time IS NULL AND status IN ('RUNNING', 'CANCELLED')
+         RETURNING execution_id, status",
+    )
+    .bind(worker_id)
+    .fetch_all(db)
+    .await
+}
+
+/// Takes over one execution whose worker stopped heartbeating more than `stale_secs` ago (RUNNING,
+/// or CANCELLED and not stopped): it becomes `worker_id`'s, to clean up and end.
+pub async fn take_over_orphan(
+    db: impl PgExecutor<'_>,
+    worker_id: &str,
+    stale_secs: f64,
+) -> Result<Option<Execution>, sqlx::Error> {
+    let sql = format!(
+        "UPDATE executions SET worker_id = $1, heartbeat_time = now()
+          WHERE execution_id = (
+                SELECT execution_id FROM executions
+                 WHERE end_time IS NULL AND status IN ('RUNNING', 'CANCELLED')
+                   AND heartbeat_time < now() - make_interval(secs => $2)
+                 ORDER BY execution_id LIMIT 1 FOR UPDATE SKIP LOCKED)
+            AND end_time IS NULL AND heartbeat_time < now() - make_interval(secs => $2)
+         RETURNING {COLUMNS}"
+    );
+    sqlx::query_as(&sql)
+        .bind(worker_id)
+        .bind(stale_secs)
+        .fetch_optional(db)
+        .await
+}
+
+/// Whether a cancel asked to restore SQL objects first (`graceful=true`).
+pub async fn cancel_is_graceful(
+    db: impl PgExecutor<'_>,
+    execution_id: i64,
+) -> Result<bool, sqlx::Error> {
+    let graceful: Option<Option<bool>> =
+        sqlx::query_scalar("SELECT cancel_graceful FROM executions WHERE execution_id = $1")
+            .bind(execution_id)
+            .fetch_optional(db)
+            .await?;
+    Ok(graceful.flatten().unwrap_or(false))
+}
+
+/// The current state of one execution.
+pub async fn get(
+    db: impl PgExecutor<'_>,
+    execution_id: i64,
+) -> Result<Option<Execution>, sqlx::Error> {
+    let sql = format!("SELECT {COLUMNS} FROM executions WHERE execution_id = $1");
+    sqlx::query_as(&sql)
+        .bind(execution_id)
         .fetch_optional(db)
         .await
 }

@@ -9,6 +9,7 @@ pub mod jobs;
 pub mod reports;
 pub mod rulesets;
 pub mod settings;
+pub mod sql_objects;
 pub mod table_metadata;
 pub mod tokens;
 pub mod users;

@@ -139,3 +139,29 @@ pub async fn update_column(
         .fetch_optional(pool)
         .await
 }
+
+/// A masked column of a ruleset, with its table: what a job masks.
+#[derive(Debug, Clone, FromRow)]
+pub struct MaskedColumn {
+    pub table_metadata_id: i64,
+    pub table_name: String,
+    pub key_column: Option<String>,
+    pub column_name: String,
+    pub algorithm_name: String,
+}
+
+/// Every column of the ruleset that has an algorithm and is marked for masking, table by table.
+pub async fn masked_columns(
+    pool: &PgPool,
+    ruleset_id: i64,
+) -> Result<Vec<MaskedColumn>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT t.table_metadata_id, t.table_name, t.key_column, c.column_name, c.algorithm_name
+           FROM table_metadata t JOIN column_metadata c USING (table_metadata_id)
+          WHERE t.ruleset_id = $1 AND c.is_masking_attribute AND c.algorithm_name IS NOT NULL
+          ORDER BY t.table_metadata_id, c.column_metadata_id",
+    )
+    .bind(ruleset_id)
+    .fetch_all(pool)
+    .await
+}

@@ -84,6 +84,7 @@ async fn login_and_logout() {
 async fn an_idle_token_expires_and_a_used_one_does_not() {
     let app = spawn_app_with(Settings {
         token_ttl: Duration::from_secs(2),
+        ..Default::default()
     })
     .await;
     let token = app.login("admin", ADMIN_PASSWORD).await;

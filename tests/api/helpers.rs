@@ -167,12 +167,15 @@ pub struct TestApp {
 
 pub struct Settings {
     pub token_ttl: Duration,
+    /// Workers of the instance; 0 (API only) lets a test drive every transition itself.
+    pub workers: u32,
 }
 
 impl Default for Settings {
     fn default() -> Self {
         Settings {
             token_ttl: Duration::from_secs(1800),
+            workers: 0,
         }
     }
 }
@@ -182,15 +185,21 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(settings: Settings) -> TestApp {
+    // TEST_LOG=1 shows the application's logs.
+    if std::env::var_os("TEST_LOG").is_some() {
+        maskd::telemetry::init();
+    }
     let db = TestDatabase::from_template().await;
     let config = Config {
         database_url: Secret::new(db.url()),
         bind: "127.0.0.1:0".parse().unwrap(),
-        workers: 0,
+        workers: settings.workers,
         admin_password: Some(Secret::new(ADMIN_PASSWORD)),
         token_ttl: settings.token_ttl,
         secret_key: Some(Secret::new("test-secret-key")),
         db_pool_size: 10,
+        heartbeat_interval: Duration::from_secs(1),
+        shutdown_grace: Duration::from_secs(5),
     };
     let app = Application::build(config)
         .await

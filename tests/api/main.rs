@@ -3,6 +3,7 @@
 
 mod auth;
 mod cancel;
+mod engine;
 mod errors;
 mod executions;
 mod helpers;

@@ -20,6 +20,8 @@ fn config_for(url: String, admin: Option<&str>, secret: Option<&str>) -> Config 
         token_ttl: std::time::Duration::from_secs(60),
         secret_key: secret.map(Secret::new),
         db_pool_size: 4,
+        heartbeat_interval: std::time::Duration::from_secs(1),
+        shutdown_grace: std::time::Duration::from_secs(5),
     }
 }
 

@@ -1,5 +1,81 @@
-//! The built-in masking algorithms.
+//! Masking algorithms of maskd (API-compatible with the Delphix Masking Engine's
+//! built-in algorithms).
+//!
+//! Every algorithm is a pure function of `(key, algorithm, input)`:
+//! deterministic for a given [`MaskingKey`], different for a different key, and
+//! domain-separated so that the same string masked by two algorithms gives
+//! unrelated results. Values arrive as PostgreSQL's text output of the column
+//! (`col::text`) and are returned as text for `$1::text::<type>`.
+//!
+//! A value an algorithm cannot mask yields [`NonConformant`] (the engine leaves
+//! it unmasked and counts it); no input, however malformed, makes an algorithm
+//! panic. Reasons never quote the value itself, so they are safe to log.
 
+mod date;
+mod fpe;
+mod lookup;
+mod number;
+mod prf;
+mod redact;
+mod segment;
+#[cfg(test)]
+mod tests;
+
+use std::fmt;
+use std::sync::Arc;
+
+/// Largest shift, in days, applied by [`Algorithm::DateShiftVariable`] (in
+/// either direction; the shift is never 0).
+pub const DATE_SHIFT_MAX_DAYS: i64 = 365;
+
+/// Key for deterministic masking, derived from `MASKD_SECRET_KEY` bytes.
+///
+/// Construction precomputes one keyed HMAC-SHA256 state per algorithm domain,
+/// so masking a value only clones a state. Cloning a key is cheap (shared).
+#[derive(Clone)]
+pub struct MaskingKey {
+    inner: Arc<prf::Keyed>,
+}
+
+impl MaskingKey {
+    /// Derives the masking key from the secret bytes (any length is accepted;
+    /// the service should insist on at least 32 random bytes).
+    pub fn new(secret: &[u8]) -> Self {
+        MaskingKey {
+            inner: Arc::new(prf::Keyed::new(secret)),
+        }
+    }
+}
+
+impl fmt::Debug for MaskingKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("MaskingKey(..)")
+    }
+}
+
+/// A value the algorithm cannot mask (the engine leaves it unmasked and counts it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NonConformant {
+    pub reason: String,
+}
+
+impl NonConformant {
+    pub fn new(reason: impl Into<String>) -> Self {
+        NonConformant {
+            reason: reason.into(),
+        }
+    }
+}
+
+impl fmt::Display for NonConformant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "non-conformant value: {}", self.reason)
+    }
+}
+
+impl std::error::Error for NonConformant {}
+
+/// The built-in masking algorithms.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Algorithm {
     FirstNameLookup,
@@ -32,6 +108,7 @@ impl Algorithm {
         Algorithm::NumberMinMax,
     ];
 
+    /// The algorithm's name as used in the API (the variant name).
     pub fn name(self) -> &'static str {
         match self {
             Algorithm::FirstNameLookup => "FirstNameLookup",
@@ -49,10 +126,12 @@ impl Algorithm {
         }
     }
 
+    /// Looks an algorithm up by its exact (case-sensitive) name.
     pub fn from_name(name: &str) -> Option<Algorithm> {
         Algorithm::ALL.into_iter().find(|a| a.name() == name)
     }
 
+    /// The Delphix algorithm type of this algorithm.
     pub fn algorithm_type(self) -> &'static str {
         match self {
             Algorithm::FirstNameLookup
@@ -70,42 +149,91 @@ impl Algorithm {
         }
     }
 
+    /// One sentence describing what the algorithm does to a value.
     pub fn description(self) -> &'static str {
         match self {
             Algorithm::FirstNameLookup => {
-                "Replaces a first name with a realistic first name chosen by secure lookup."
+                "Replaces a first name with a realistic first name chosen by a keyed secure lookup \
+                 (the same name, ignoring case and surrounding spaces, always gets the same replacement)."
             }
             Algorithm::LastNameLookup => {
-                "Replaces a last name with a realistic last name chosen by secure lookup."
+                "Replaces a last name with a realistic last name chosen by a keyed secure lookup \
+                 (the same name, ignoring case and surrounding spaces, always gets the same replacement)."
             }
             Algorithm::FullNameLookup => {
-                "Replaces a full name with a realistic first and last name chosen by secure lookup."
+                "Replaces a full name with a realistic \"First Last\" name whose two parts are each \
+                 chosen by a keyed secure lookup of the whole name."
             }
             Algorithm::EmailLookup => {
-                "Replaces the local part of an email address, keeping the domain and a valid address."
+                "Replaces the part of an email address before the @ with a keyed \
+                 firstname.lastname plus digits, keeping the domain unchanged."
             }
             Algorithm::PhoneNumberSegment => {
-                "Replaces the digits of a phone number, keeping its length, punctuation and spaces."
+                "Replaces every digit of a phone number (at least 7 digits) with keyed pseudo-random \
+                 digits, keeping the length and all other characters such as +, spaces, dashes and \
+                 parentheses in place."
             }
             Algorithm::DigitsSegment => {
-                "Replaces every digit of a string, keeping its length and all other characters."
+                "Replaces every digit of a value with keyed pseudo-random digits, keeping the length \
+                 and all other characters in place."
             }
             Algorithm::SsnSegment => {
-                "Replaces a US social security number with a valid-looking one in the same format."
+                "Replaces a US Social Security number (123-45-6789, 123 45 6789 or 123456789) with a \
+                 valid-looking keyed one (area 001-899 except 666, group 01-99, serial 0001-9999), \
+                 keeping the separators."
             }
             Algorithm::CreditCardSegment => {
-                "Replaces a payment card number, keeping its issuer prefix, length and separators, with a valid Luhn check digit."
+                "Replaces the account digits of a 12-19 digit card number with keyed digits, keeping \
+                 the first 6 digits (issuer), the separators and a valid Luhn check digit."
             }
             Algorithm::DateShiftVariable => {
-                "Shifts a date or timestamp by 1 to 365 days, the same shift for the same date."
+                "Shifts a date or timestamp by a keyed number of days between 1 and 365, earlier or \
+                 later, chosen from the date, keeping the time of day and time zone exactly as written."
             }
             Algorithm::RedactText => {
-                "Redacts free text: letters become X and digits 0, keeping its shape."
+                "Replaces every letter with X and every digit with 0, keeping all other characters \
+                 and the length."
             }
             Algorithm::NullValueLookup => "Replaces every value with NULL.",
             Algorithm::NumberMinMax => {
-                "Replaces a number with one between half and one and a half times it, keeping sign and decimal places."
+                "Replaces a number with a keyed pseudo-random value between 50% and 150% of it (never \
+                 the number itself), keeping its sign, decimal places and count of digits, so zero \
+                 stays zero."
             }
         }
+    }
+
+    /// Masks one value given as PostgreSQL text output. `None` is SQL NULL and
+    /// stays `None` (NullValueLookup returns `Ok(None)` for everything).
+    pub fn mask(
+        self,
+        key: &MaskingKey,
+        value: Option<&str>,
+    ) -> Result<Option<String>, NonConformant> {
+        let Some(value) = value else {
+            return Ok(None);
+        };
+        let k = &*key.inner;
+        let masked = match self {
+            Algorithm::FirstNameLookup => lookup::first_name(k, value)?,
+            Algorithm::LastNameLookup => lookup::last_name(k, value)?,
+            Algorithm::FullNameLookup => lookup::full_name(k, value)?,
+            Algorithm::EmailLookup => lookup::email(k, value)?,
+            Algorithm::PhoneNumberSegment => segment::phone(k, value)?,
+            Algorithm::DigitsSegment => segment::digits(k, value)?,
+            Algorithm::SsnSegment => segment::ssn(k, value)?,
+            Algorithm::CreditCardSegment => segment::credit_card(k, value)?,
+            Algorithm::DateShiftVariable => date::shift(k, value)?,
+            Algorithm::RedactText => redact::redact(value),
+            Algorithm::NullValueLookup => return Ok(None),
+            Algorithm::NumberMinMax => number::min_max(k, value)?,
+        };
+        Ok(Some(masked))
+    }
+}
+
+impl fmt::Display for Algorithm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
     }
 }

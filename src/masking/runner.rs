@@ -1,0 +1,380 @@
+//! Masking one table of a target database in place: resolve it in the target's catalog, count
+//! it, find the SQL objects in the way, and read and write it in key order, batch by batch.
+//! Every identifier comes from the target's catalog and is quoted there (`quote_ident`); values
+//! are bound.
+
+use sqlx::Row;
+use sqlx::postgres::{PgConnection, PgRow};
+
+use super::algorithms::Algorithm;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TableError {
+    #[error("table '{0}' no longer exists in schema '{1}' of the target")]
+    MissingTable(String, String),
+    #[error("column '{column}' of table '{table}' no longer exists in the target")]
+    MissingColumn { table: String, column: String },
+    #[error(
+        "table '{0}' has neither a single-column primary key nor a keyColumn: set keyColumn on its table metadata to a unique column"
+    )]
+    NoKey(String),
+    #[error(
+        "keyColumn '{column}' of table '{table}' is not unique in the target: choose a column with a unique index"
+    )]
+    KeyNotUnique { table: String, column: String },
+    #[error(
+        "the key column '{column}' of table '{table}' cannot itself be masked: choose another keyColumn"
+    )]
+    KeyMasked { table: String, column: String },
+    #[error(transparent)]
+    Sql(#[from] sqlx::Error),
+}
+
+/// A masked column as the ruleset describes it.
+#[derive(Debug, Clone)]
+pub struct ColumnRule {
+    pub name: String,
+    pub algorithm: Algorithm,
+}
+
+/// A column resolved in the target's catalog.
+#[derive(Debug, Clone)]
+pub struct ResolvedColumn {
+    pub name: String,
+    /// `quote_ident(name)`.
+    pub quoted: String,
+    /// `format_type(...)`, e.g. `character varying(40)`.
+    pub sql_type: String,
+    pub attnum: i16,
+    pub algorithm: Algorithm,
+}
+
+/// A table resolved in the target's catalog, with the SQL to read and write it.
+#[derive(Debug, Clone)]
+pub struct ResolvedTable {
+    pub name: String,
+    /// `schema.table`, quoted.
+    pub qualified: String,
+    pub oid: u32,
+    pub key_quoted: String,
+    pub key_type: String,
+    pub columns: Vec<ResolvedColumn>,
+    select_sql: String,
+    update_sql: String,
+}
+
+impl ResolvedTable {
+    pub fn masked_attnums(&self) -> Vec<i16> {
+        self.columns.iter().map(|c| c.attnum).collect()
+    }
+}
+
+/// Looks a table and its masked columns up in the target's catalog, and picks its key: `keyColumn`
+/// when given (it must be unique), else its single-column primary key.
+pub async fn resolve(
+    conn: &mut PgConnection,
+    schema: &str,
+    table: &str,
+    key_column: Option<&str>,
+    rules: &[ColumnRule],
+) -> Result<ResolvedTable, TableError> {
+    let found: Option<(sqlx::postgres::types::Oid, String)> = sqlx::query_as(
+        "SELECT c.oid, quote_ident(n.nspname) || '.' || quote_ident(c.relname)
+           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')",
+    )
+    .bind(schema.to_owned())
+    .bind(table.to_owned())
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some((oid, qualified)) = found else {
+        return Err(TableError::MissingTable(table.into(), schema.into()));
+    };
+    let oid = oid.0;
+
+    let column = |name: String| {
+        sqlx::query_as::<_, (String, String, i16)>(
+            "SELECT quote_ident(attname), format_type(atttypid, atttypmod), attnum
+               FROM pg_attribute WHERE attrelid = $1 AND attname = $2 AND attnum > 0 AND NOT attisdropped",
+        )
+        .bind(sqlx::postgres::types::Oid(oid))
+        .bind(name)
+    };
+
+    // The key: the given key column if unique, else a single-column primary key.
+    let key_name: String = match key_column {
+        Some(k) => {
+            let unique: bool = sqlx::query_scalar(
+                "SELECT EXISTS (SELECT 1 FROM pg_index i JOIN pg_attribute a
+                                  ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+                                 WHERE i.indrelid = $1 AND i.indisunique AND i.indnkeyatts = 1
+                                   AND i.indpred IS NULL AND a.attname = $2)",
+            )
+            .bind(sqlx::postgres::types::Oid(oid))
+            .bind(k.to_owned())
+            .fetch_one(&mut *conn)
+            .await?;
+            if !unique {
+                return Err(TableError::KeyNotUnique {
+                    table: table.into(),
+                    column: k.into(),
+                });
+            }
+            k.to_owned()
+        }
+        None => sqlx::query_scalar(
+            "SELECT a.attname::text FROM pg_index i
+               JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+              WHERE i.indrelid = $1 AND i.indisprimary AND i.indnkeyatts = 1",
+        )
+        .bind(sqlx::postgres::types::Oid(oid))
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| TableError::NoKey(table.into()))?,
+    };
+    if rules.iter().any(|r| r.name == key_name) {
+        return Err(TableError::KeyMasked {
+            table: table.into(),
+            column: key_name,
+        });
+    }
+    let (key_quoted, key_type, _) = column(key_name.clone())
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| TableError::MissingColumn {
+            table: table.into(),
+            column: key_name.clone(),
+        })?;
+
+    let mut columns = Vec::with_capacity(rules.len());
+    for rule in rules {
+        let (quoted, sql_type, attnum) = column(rule.name.clone())
+            .fetch_optional(&mut *conn)
+            .await?
+            .ok_or_else(|| TableError::MissingColumn {
+                table: table.into(),
+                column: rule.name.clone(),
+            })?;
+        columns.push(ResolvedColumn {
+            name: rule.name.clone(),
+            quoted,
+            sql_type,
+            attnum,
+            algorithm: rule.algorithm,
+        });
+    }
+
+    // Qualified with the alias: a bare name in ORDER BY would sort by the text output column.
+    let select_list: Vec<String> = columns
+        .iter()
+        .map(|c| format!("t.{}::text", c.quoted))
+        .collect();
+    let select_sql = format!(
+        "SELECT t.{key}::text, {cols} FROM {qualified} AS t
+          WHERE t.{key} IS NOT NULL AND ($1::text IS NULL OR t.{key} > $1::text::{key_type})
+          ORDER BY t.{key} LIMIT $2",
+        key = key_quoted,
+        cols = select_list.join(", "),
+    );
+    let sets: Vec<String> = columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| format!("{q} = v.c{i}::{t}", q = c.quoted, t = c.sql_type))
+        .collect();
+    let arrays: Vec<String> = (0..=columns.len())
+        .map(|i| format!("${}::text[]", i + 1))
+        .collect();
+    let aliases: Vec<String> = (0..columns.len()).map(|i| format!("c{i}")).collect();
+    let update_sql = format!(
+        "UPDATE {qualified} AS t SET {sets}
+           FROM unnest({arrays}) AS v(k, {aliases})
+          WHERE t.{key} = v.k::{key_type}",
+        sets = sets.join(", "),
+        arrays = arrays.join(", "),
+        aliases = aliases.join(", "),
+        key = key_quoted,
+    );
+    Ok(ResolvedTable {
+        name: table.to_owned(),
+        qualified,
+        oid,
+        key_quoted,
+        key_type,
+        columns,
+        select_sql,
+        update_sql,
+    })
+}
+
+/// Rows the run will mask (those with a key).
+pub async fn count_rows(conn: &mut PgConnection, t: &ResolvedTable) -> Result<i64, sqlx::Error> {
+    let sql = format!(
+        "SELECT count(*) FROM {} WHERE {} IS NOT NULL",
+        t.qualified, t.key_quoted
+    );
+    sqlx::query_scalar(&sql).fetch_one(conn).await
+}
+
+/// One row of a batch: its key and the masked columns' values, as text.
+#[derive(Debug, Clone)]
+pub struct BatchRow {
+    pub key: String,
+    pub values: Vec<Option<String>>,
+}
+
+/// The next `limit` rows after `after` in key order.
+pub async fn read_batch(
+    conn: &mut PgConnection,
+    t: &ResolvedTable,
+    after: Option<String>,
+    limit: i64,
+) -> Result<Vec<BatchRow>, sqlx::Error> {
+    let rows: Vec<PgRow> = sqlx::query(&t.select_sql)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(conn)
+        .await?;
+    rows.iter()
+        .map(|r| {
+            let key: String = r.try_get(0)?;
+            let values = (1..=t.columns.len())
+                .map(|i| r.try_get::<Option<String>, _>(i))
+                .collect::<Result<_, _>>()?;
+            Ok(BatchRow { key, values })
+        })
+        .collect()
+}
+
+/// Writes masked values back, one statement for the whole batch.
+pub async fn write_batch(
+    conn: &mut PgConnection,
+    t: &ResolvedTable,
+    rows: &[BatchRow],
+) -> Result<u64, sqlx::Error> {
+    let mut query = sqlx::query::<sqlx::Postgres>(&t.update_sql);
+    query = query.bind(rows.iter().map(|r| r.key.clone()).collect::<Vec<_>>());
+    for i in 0..t.columns.len() {
+        query = query.bind(
+            rows.iter()
+                .map(|r| r.values[i].clone())
+                .collect::<Vec<Option<String>>>(),
+        );
+    }
+    Ok(query.execute(conn).await?.rows_affected())
+}
+
+/// A SQL object in the way of masking, with the statements that disable and restore it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct FoundObject {
+    pub object_type: String,
+    pub object_name: String,
+    pub table_name: String,
+    pub disable_sql: String,
+    pub restore_sql: String,
+    pub validate_sql: Option<String>,
+}
+
+/// The user triggers of the table that are enabled.
+pub async fn triggers(
+    conn: &mut PgConnection,
+    t: &ResolvedTable,
+) -> Result<Vec<FoundObject>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT 'TRIGGER' AS object_type, tgname::text AS object_name, $2 AS table_name,
+                'ALTER TABLE ' || $2 || ' DISABLE TRIGGER ' || quote_ident(tgname) AS disable_sql,
+                'ALTER TABLE ' || $2 || ' ENABLE ' ||
+                  CASE tgenabled WHEN 'R' THEN 'REPLICA ' WHEN 'A' THEN 'ALWAYS ' ELSE '' END ||
+                  'TRIGGER ' || quote_ident(tgname) AS restore_sql,
+                NULL::text AS validate_sql
+           FROM pg_trigger WHERE tgrelid = $1 AND NOT tgisinternal AND tgenabled <> 'D'
+          ORDER BY tgname",
+    )
+    .bind(sqlx::postgres::types::Oid(t.oid))
+    .bind(t.qualified.clone())
+    .fetch_all(conn)
+    .await
+}
+
+/// Foreign keys on the masked columns, or referencing them from other tables.
+pub async fn foreign_keys(
+    conn: &mut PgConnection,
+    t: &ResolvedTable,
+) -> Result<Vec<FoundObject>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT 'CONSTRAINT' AS object_type, conname::text AS object_name, conrelid::regclass::text AS table_name,
+                'ALTER TABLE ' || conrelid::regclass::text || ' DROP CONSTRAINT ' || quote_ident(conname) AS disable_sql,
+                'ALTER TABLE ' || conrelid::regclass::text || ' ADD CONSTRAINT ' || quote_ident(conname) || ' '
+                  || pg_get_constraintdef(oid) || ' NOT VALID' AS restore_sql,
+                'ALTER TABLE ' || conrelid::regclass::text || ' VALIDATE CONSTRAINT ' || quote_ident(conname) AS validate_sql
+           FROM pg_constraint
+          WHERE contype = 'f'
+            AND ((conrelid = $1 AND conkey && $2::int2[]) OR (confrelid = $1 AND confkey && $2::int2[]))
+          ORDER BY conname",
+    )
+    .bind(sqlx::postgres::types::Oid(t.oid))
+    .bind(t.masked_attnums())
+    .fetch_all(conn)
+    .await
+}
+
+/// Non-unique indexes on the masked columns.
+pub async fn indexes(
+    conn: &mut PgConnection,
+    t: &ResolvedTable,
+) -> Result<Vec<FoundObject>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT 'INDEX' AS object_type, ic.relname::text AS object_name, $3 AS table_name,
+                'DROP INDEX ' || quote_ident(n.nspname) || '.' || quote_ident(ic.relname) AS disable_sql,
+                pg_get_indexdef(i.indexrelid) AS restore_sql,
+                NULL::text AS validate_sql
+           FROM pg_index i
+           JOIN pg_class ic ON ic.oid = i.indexrelid
+           JOIN pg_namespace n ON n.oid = ic.relnamespace
+          WHERE i.indrelid = $1 AND NOT i.indisunique AND NOT i.indisprimary
+            AND i.indkey::int2[] && $2::int2[]
+          ORDER BY ic.relname",
+    )
+    .bind(sqlx::postgres::types::Oid(t.oid))
+    .bind(t.masked_attnums())
+    .bind(t.qualified.clone())
+    .fetch_all(conn)
+    .await
+}
+
+/// Runs a restore statement; an object that is already back (its disable never ran) counts as
+/// restored.
+pub async fn restore(conn: &mut PgConnection, restore_sql: &str) -> Result<(), sqlx::Error> {
+    match run_ddl(conn, restore_sql.to_owned()).await {
+        Ok(_) => Ok(()),
+        // duplicate_object (constraint), duplicate_table (index)
+        Err(sqlx::Error::Database(e))
+            if matches!(e.code().as_deref(), Some("42710") | Some("42P07")) =>
+        {
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Validates a restored constraint against the rows as they are.
+pub async fn validate(conn: &mut PgConnection, validate_sql: &str) -> Result<(), sqlx::Error> {
+    run_ddl(conn, validate_sql.to_owned()).await
+}
+
+pub async fn disable(conn: &mut PgConnection, disable_sql: &str) -> Result<(), sqlx::Error> {
+    match run_ddl(conn, disable_sql.to_owned()).await {
+        Ok(_) => Ok(()),
+        // undefined_object: it is gone already
+        Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42704") => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Runs one DDL statement built from the catalog, through the simple query protocol. (Through
+/// `Executor::execute`, whose boxed future keeps the worker task `Send`; `raw_sql(..).execute`
+/// inside a spawned task trips rustc's "not general enough" error.)
+async fn run_ddl(conn: &mut PgConnection, sql: String) -> Result<(), sqlx::Error> {
+    use sqlx::Executor;
+    conn.execute(sql.as_str()).await?;
+    Ok(())
+}

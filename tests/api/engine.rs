@@ -1,0 +1,607 @@
+//! The execution engine masking real tables: results, SQL objects, progress, cancellation.
+
+use std::time::{Duration, Instant};
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use sqlx::Row;
+
+use crate::helpers::{Settings, TestApp, spawn_app_with};
+
+/// `target.customers` (with a trigger, indexes, and a foreign key from `target.orders` on its
+/// masked email) of `rows` rows, and a pristine copy of it in `target.customers_original`.
+pub async fn create_customers(app: &TestApp, rows: i64) {
+    for sql in [
+        "CREATE SCHEMA target",
+        "CREATE TABLE target.customers (
+             id bigint PRIMARY KEY, first_name text, last_name varchar(60), email text UNIQUE, phone text,
+             ssn text, card text, born date, note text, updated_count int NOT NULL DEFAULT 0)",
+        "CREATE INDEX customers_last_name ON target.customers (last_name)",
+        "CREATE INDEX customers_phone_born ON target.customers (phone, born)",
+        "CREATE TABLE target.orders (id bigint PRIMARY KEY,
+             customer_email text CONSTRAINT orders_customer_email_fkey REFERENCES target.customers (email), amount numeric(10, 2))",
+        "CREATE FUNCTION target.bump() RETURNS trigger LANGUAGE plpgsql AS
+             $$ BEGIN NEW.updated_count := OLD.updated_count + 1; RETURN NEW; END $$",
+        "CREATE TRIGGER customers_bump BEFORE UPDATE ON target.customers FOR EACH ROW EXECUTE FUNCTION target.bump()",
+    ] {
+        sqlx::query(sql).execute(&app.pool).await.unwrap();
+    }
+    sqlx::query(
+        "INSERT INTO target.customers (id, first_name, last_name, email, phone, ssn, card, born, note)
+         SELECT g, 'First' || g, 'Last' || (g % 500), 'user' || g || '@example.com',
+                '+1 (555) ' || lpad((g % 1000)::text, 3, '0') || '-' || lpad((g % 10000)::text, 4, '0'),
+                lpad((100 + g % 700)::text, 3, '0') || '-' || lpad((1 + g % 98)::text, 2, '0') || '-' || lpad((1 + g % 9998)::text, 4, '0'),
+                '4000 0012 ' || lpad((g % 10000)::text, 4, '0') || ' ' || lpad(((g * 7) % 10000)::text, 4, '0'),
+                date '1950-01-01' + (g % 20000)::int, 'note ' || g
+           FROM generate_series(1, $1) g",
+    )
+    .bind(rows)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO target.orders SELECT g, 'user' || (1 + g % $1) || '@example.com', g * 1.5
+           FROM generate_series(1, $1 / 2) g",
+    )
+    .bind(rows)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    sqlx::query("CREATE TABLE target.customers_original AS SELECT * FROM target.customers")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+}
+
+/// Environment, connector, ruleset with both tables and their masking rules, and a job; returns
+/// the job id.
+pub async fn create_masking_job(app: &TestApp, options: Value) -> i64 {
+    let env = app
+        .post(
+            "/environments",
+            json!({"environmentName": "qa", "applicationName": "crm"}),
+        )
+        .await;
+    let c = app
+        .post(
+            "/database-connectors",
+            app.connector_body(env.body["environmentId"].as_i64().unwrap()),
+        )
+        .await;
+    let rs = app
+        .post(
+            "/database-rulesets",
+            json!({"rulesetName": "crm", "databaseConnectorId": c.body["databaseConnectorId"]}),
+        )
+        .await;
+    let rs = rs.body["databaseRulesetId"].as_i64().unwrap();
+    let rules: [(&str, &[(&str, &str)]); 2] = [
+        (
+            "customers",
+            &[
+                ("first_name", "FirstNameLookup"),
+                ("last_name", "LastNameLookup"),
+                ("email", "EmailLookup"),
+                ("phone", "PhoneNumberSegment"),
+                ("ssn", "SsnSegment"),
+                ("card", "CreditCardSegment"),
+                ("born", "DateShiftVariable"),
+            ],
+        ),
+        ("orders", &[("customer_email", "EmailLookup")]),
+    ];
+    for (table, columns) in rules {
+        let t = app
+            .post(
+                "/table-metadata",
+                json!({"tableName": table, "rulesetId": rs}),
+            )
+            .await;
+        assert_eq!(t.status, StatusCode::CREATED, "{:?}", t.body);
+        let cols = app
+            .get(&format!(
+                "/column-metadata?table_metadata_id={}",
+                t.body["tableMetadataId"]
+            ))
+            .await;
+        for (column, algorithm) in columns {
+            let col = cols.body["responseList"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|c| c["columnName"] == *column)
+                .unwrap();
+            let put = app
+                .put(
+                    &format!("/column-metadata/{}", col["columnMetadataId"]),
+                    json!({"algorithmName": algorithm}),
+                )
+                .await;
+            assert_eq!(put.status, StatusCode::OK);
+        }
+    }
+    let mut job = json!({"jobName": "mask crm", "rulesetId": rs, "feedbackSize": 500});
+    job["databaseMaskingOptions"] = options;
+    let j = app.post("/masking-jobs", job).await;
+    assert_eq!(j.status, StatusCode::CREATED, "{:?}", j.body);
+    j.body["maskingJobId"].as_i64().unwrap()
+}
+
+pub const ALL_OPTIONS: fn() -> Value = || json!({"commitSize": 1000, "disableTriggers": true, "disableConstraints": true, "dropIndexes": true});
+
+/// Polls an execution until `done` says so; returns every state seen.
+pub async fn watch(app: &TestApp, id: i64, done: impl Fn(&Value) -> bool) -> Vec<Value> {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut seen = vec![];
+    loop {
+        let e = app.status_of(id).await;
+        let finished = done(&e);
+        seen.push(e);
+        if finished {
+            return seen;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "execution {id} did not get there: {:?}",
+            seen.last()
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+fn ended(e: &Value) -> bool {
+    e["endTime"].is_string()
+}
+
+/// What the catalog says of the SQL objects the job touches: the trigger's state, how many of the
+/// indexes exist, whether the foreign key exists, and whether it is validated.
+async fn sql_objects_state(app: &TestApp) -> (String, i64, bool, bool) {
+    let trigger: String = sqlx::query_scalar(
+        "SELECT tgenabled::text FROM pg_trigger WHERE tgname = 'customers_bump'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    let indexes: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM pg_indexes WHERE schemaname = 'target' AND indexname IN ('customers_last_name', 'customers_phone_born')",
+    )
+    .fetch_one(&app.pool).await.unwrap();
+    let fk: Option<bool> = sqlx::query_scalar(
+        "SELECT convalidated FROM pg_constraint WHERE conname = 'orders_customer_email_fkey'",
+    )
+    .fetch_optional(&app.pool)
+    .await
+    .unwrap();
+    (trigger, indexes, fk.is_some(), fk == Some(true))
+}
+
+fn luhn_ok(digits: &str) -> bool {
+    let d: Vec<u32> = digits.chars().filter_map(|c| c.to_digit(10)).collect();
+    let sum: u32 = d
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, &x)| {
+            if i % 2 == 1 {
+                let y = x * 2;
+                if y > 9 { y - 9 } else { y }
+            } else {
+                x
+            }
+        })
+        .sum();
+    sum % 10 == 0
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_masks_its_tables_and_restores_every_sql_object() {
+    let app = spawn_app_with(Settings {
+        workers: 2,
+        ..Default::default()
+    })
+    .await;
+    create_customers(&app, 10_000).await;
+    let job = create_masking_job(&app, ALL_OPTIONS()).await;
+
+    let id = app.submit(job).await;
+    let seen = watch(&app, id, ended).await;
+    let last = seen.last().unwrap();
+    let events = app
+        .get(&format!("/execution-events?execution_id={id}"))
+        .await
+        .body;
+    assert_eq!(last["status"], "SUCCEEDED", "{last} {events}");
+    assert_eq!(
+        (last["rowsMasked"].as_i64(), last["rowsTotal"].as_i64()),
+        (Some(15_000), Some(15_000))
+    );
+    let progress: Vec<i64> = seen
+        .iter()
+        .filter_map(|e| e["rowsMasked"].as_i64())
+        .collect();
+    assert!(
+        progress.windows(2).all(|w| w[0] <= w[1]),
+        "progress never goes back: {progress:?}"
+    );
+    assert!(
+        progress.iter().any(|&p| p > 0 && p < 15_000),
+        "progress was seen moving: {progress:?}"
+    );
+
+    // Every masked value changed and is valid for its algorithm; the rest is untouched.
+    let rows = sqlx::query(
+        "SELECT m.*, o.first_name AS o_first, o.last_name AS o_last, o.email AS o_email, o.phone AS o_phone,
+                o.ssn AS o_ssn, o.card AS o_card, o.born AS o_born, o.note AS o_note
+           FROM target.customers m JOIN target.customers_original o USING (id)",
+    )
+    .fetch_all(&app.pool).await.unwrap();
+    assert_eq!(rows.len(), 10_000);
+    let (mut same_first, mut same_email, mut same_born) = (0, 0, 0);
+    for r in &rows {
+        let s = |c: &str| r.get::<String, _>(c);
+        same_first += (s("first_name") == s("o_first")) as i32;
+        same_email += (s("email") == s("o_email")) as i32;
+        assert!(s("email").ends_with("@example.com"), "{}", s("email"));
+        assert_eq!(s("phone").len(), s("o_phone").len());
+        assert_eq!(
+            s("phone").replace(|c: char| c.is_ascii_digit(), "9"),
+            s("o_phone").replace(|c: char| c.is_ascii_digit(), "9")
+        );
+        assert_ne!(s("phone"), s("o_phone"));
+        let ssn = s("ssn");
+        assert_ne!(ssn, s("o_ssn"));
+        let area: u32 = ssn[..3].parse().unwrap();
+        assert!(
+            area != 0 && area != 666 && area < 900 && &ssn[4..6] != "00" && &ssn[7..] != "0000",
+            "{ssn}"
+        );
+        let card = s("card");
+        assert_ne!(card, s("o_card"));
+        assert!(
+            luhn_ok(&card) && card.starts_with("4000 00") && card.len() == s("o_card").len(),
+            "{card}"
+        );
+        let (born, o_born) = (
+            r.get::<chrono::NaiveDate, _>("born"),
+            r.get::<chrono::NaiveDate, _>("o_born"),
+        );
+        let shift = (born - o_born).num_days().abs();
+        same_born += (shift == 0) as i32;
+        assert!(shift <= 365, "{born} {o_born}");
+        assert_eq!(s("note"), s("o_note"), "unmasked columns are untouched");
+        assert_eq!(
+            r.get::<i32, _>("updated_count"),
+            0,
+            "the trigger was disabled while masking"
+        );
+    }
+    assert!(
+        same_first < 100 && same_email == 0 && same_born == 0,
+        "{same_first} {same_email} {same_born}"
+    );
+
+    // Joins on the masked email still match, and every SQL object is back.
+    let joined: i64 = sqlx::query_scalar("SELECT count(*) FROM target.orders o JOIN target.customers c ON c.email = o.customer_email")
+        .fetch_one(&app.pool).await.unwrap();
+    assert_eq!(joined, 5_000);
+    assert_eq!(
+        sql_objects_state(&app).await,
+        ("O".to_owned(), 2, true, true)
+    );
+
+    let comps = app
+        .get(&format!("/execution-components?execution_id={id}"))
+        .await;
+    let comps: Vec<(String, String, i64)> = comps.body["responseList"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["componentName"].as_str().unwrap().to_owned(),
+                c["status"].as_str().unwrap().to_owned(),
+                c["rowsMasked"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        comps,
+        [
+            ("customers".into(), "SUCCEEDED".into(), 10_000),
+            ("orders".into(), "SUCCEEDED".into(), 5_000)
+        ]
+    );
+    assert_eq!(
+        app.get(&format!("/execution-events?execution_id={id}"))
+            .await
+            .body["_pageInfo"]["total"],
+        0
+    );
+
+    // A second run on the original data gives identical output.
+    let first_run: Vec<(i64, String, String, String)> =
+        sqlx::query_as("SELECT id, first_name, email, card FROM target.customers ORDER BY id")
+            .fetch_all(&app.pool)
+            .await
+            .unwrap();
+    for sql in [
+        "TRUNCATE target.orders, target.customers",
+        "INSERT INTO target.customers SELECT * FROM target.customers_original",
+        "INSERT INTO target.orders SELECT g, 'user' || (1 + g % 10000) || '@example.com', g * 1.5 FROM generate_series(1, 5000) g",
+    ] {
+        sqlx::query(sql).execute(&app.pool).await.unwrap();
+    }
+    let second = app.submit(job).await;
+    assert_eq!(
+        watch(&app, second, ended).await.last().unwrap()["status"],
+        "SUCCEEDED"
+    );
+    let second_run: Vec<(i64, String, String, String)> =
+        sqlx::query_as("SELECT id, first_name, email, card FROM target.customers ORDER BY id")
+            .fetch_all(&app.pool)
+            .await
+            .unwrap();
+    assert!(first_run == second_run, "masking is deterministic");
+}
+
+async fn wait_until_masking(app: &TestApp, id: i64) {
+    watch(app, id, |e| e["rowsMasked"].as_i64().unwrap_or(0) > 0).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_graceful_cancel_restores_objects_before_the_end_time() {
+    let app = spawn_app_with(Settings {
+        workers: 1,
+        ..Default::default()
+    })
+    .await;
+    create_customers(&app, 100_000).await;
+    let job = create_masking_job(&app, json!({"commitSize": 200, "disableTriggers": true, "disableConstraints": true, "dropIndexes": true})).await;
+    let id = app.submit(job).await;
+    wait_until_masking(&app, id).await;
+    let asked = Instant::now();
+    let a = app
+        .call(
+            Method::POST,
+            &format!("/executions/{id}/cancel?expectedStatus=RUNNING&graceful=true"),
+            Some(&app.admin_token),
+            None,
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert_eq!(a.body["status"], "CANCELLED");
+    let last = watch(&app, id, ended).await.pop().unwrap();
+    println!("cancel to endTime: {:?}", asked.elapsed());
+    assert_eq!(last["status"], "CANCELLED");
+    assert!(
+        last["rowsMasked"].as_i64().unwrap() < 150_000,
+        "it stopped before the end"
+    );
+    let (trigger, indexes, fk, _) = sql_objects_state(&app).await;
+    assert_eq!(
+        (trigger.as_str(), indexes, fk),
+        ("O", 2, true),
+        "restored before endTime"
+    );
+    // Part of the emails is masked, so the foreign key may be back NOT VALID, and said so.
+    let events = app
+        .get(&format!("/execution-events?execution_id={id}"))
+        .await
+        .body;
+    for e in events["responseList"].as_array().unwrap() {
+        assert_eq!(e["eventType"], "CONSTRAINT_NOT_VALIDATED", "{events}");
+    }
+    let comps = app
+        .get(&format!("/execution-components?execution_id={id}"))
+        .await
+        .body;
+    assert!(
+        comps["responseList"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["status"] == "CANCELLED" && c["endTime"].is_string()),
+        "{comps}"
+    );
+
+    // The job can run again now that the execution has its endTime.
+    let again = app.post("/executions", json!({"jobId": job})).await;
+    assert_eq!(again.status, StatusCode::CREATED);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_abrupt_cancel_leaves_objects_and_reports_them() {
+    let app = spawn_app_with(Settings {
+        workers: 1,
+        ..Default::default()
+    })
+    .await;
+    create_customers(&app, 100_000).await;
+    let job = create_masking_job(&app, json!({"commitSize": 200, "disableTriggers": true, "disableConstraints": true, "dropIndexes": true})).await;
+    let id = app.submit(job).await;
+    wait_until_masking(&app, id).await;
+    // A cancel meant for a queued execution cannot stop it...
+    let refused = app
+        .call(
+            Method::POST,
+            &format!("/executions/{id}/cancel?expectedStatus=QUEUED"),
+            Some(&app.admin_token),
+            None,
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    // ...one without graceful stops it at once, leaving the objects as they are.
+    let a = app
+        .call(
+            Method::POST,
+            &format!("/executions/{id}/cancel?graceful=false"),
+            Some(&app.admin_token),
+            None,
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK);
+    let last = watch(&app, id, ended).await.pop().unwrap();
+    assert_eq!(last["status"], "CANCELLED");
+    assert_eq!(
+        sql_objects_state(&app).await,
+        ("D".to_owned(), 0, false, false),
+        "left disabled"
+    );
+    let events = app
+        .get(&format!("/execution-events?execution_id={id}"))
+        .await
+        .body;
+    let event = &events["responseList"][0];
+    assert_eq!(event["eventType"], "SQL_OBJECTS_LEFT_DISABLED");
+    let cause = event["cause"].as_str().unwrap();
+    for name in [
+        "customers_bump",
+        "customers_last_name",
+        "customers_phone_born",
+        "orders_customer_email_fkey",
+    ] {
+        assert!(cause.contains(name), "{cause}");
+    }
+    assert_eq!(event["count"], 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancel_while_counting_stops_the_run() {
+    let app = spawn_app_with(Settings {
+        workers: 1,
+        ..Default::default()
+    })
+    .await;
+    create_customers(&app, 1_000).await;
+    let job = create_masking_job(&app, ALL_OPTIONS()).await;
+    // Hold a lock that blocks the count.
+    let mut blocker = sqlx::PgConnection::connect(&app.db.url()).await.unwrap();
+    use sqlx::Connection;
+    sqlx::query("BEGIN").execute(&mut blocker).await.unwrap();
+    sqlx::query("LOCK TABLE target.customers IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut blocker)
+        .await
+        .unwrap();
+    let id = app.submit(job).await;
+    let running = watch(&app, id, |e| e["status"] == "RUNNING")
+        .await
+        .pop()
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        app.status_of(id).await["rowsTotal"],
+        -1,
+        "still counting: {running}"
+    );
+    let a = app
+        .call(
+            Method::POST,
+            &format!("/executions/{id}/cancel?expectedStatus=RUNNING"),
+            Some(&app.admin_token),
+            None,
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK);
+    let last = watch(&app, id, ended).await.pop().unwrap();
+    assert_eq!(
+        (last["status"].as_str(), last["rowsMasked"].as_i64()),
+        (Some("CANCELLED"), Some(0))
+    );
+    sqlx::query("ROLLBACK").execute(&mut blocker).await.unwrap();
+    let untouched: i64 = sqlx::query_scalar("SELECT count(*) FROM target.customers c JOIN target.customers_original o USING (id) WHERE c.first_name = o.first_name")
+        .fetch_one(&app.pool).await.unwrap();
+    assert_eq!(untouched, 1_000);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unmaskable_values_are_counted_and_end_in_warning_or_fail_immediately() {
+    let app = spawn_app_with(Settings {
+        workers: 1,
+        ..Default::default()
+    })
+    .await;
+    create_customers(&app, 2_000).await;
+    sqlx::query("UPDATE target.customers SET ssn = 'unknown' WHERE id % 100 = 0")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let job =
+        create_masking_job(&app, json!({"commitSize": 500, "disableConstraints": true})).await;
+    let id = app.submit(job).await;
+    let last = watch(&app, id, ended).await.pop().unwrap();
+    let events = app
+        .get(&format!("/execution-events?execution_id={id}"))
+        .await
+        .body;
+    assert_eq!(last["status"], "WARNING", "{events}");
+    let e = &events["responseList"][0];
+    assert_eq!(
+        (e["eventType"].as_str(), e["count"].as_i64()),
+        (Some("UNMASKED_DATA"), Some(20))
+    );
+    assert_eq!(
+        (e["maskedObjectName"].as_str(), e["algorithmName"].as_str()),
+        (Some("customers.ssn"), Some("SsnSegment"))
+    );
+    let left: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM target.customers WHERE ssn = 'unknown'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(left, 20, "left as they were");
+
+    let put = app
+        .put(
+            &format!("/masking-jobs/{job}"),
+            json!({"failImmediately": true}),
+        )
+        .await;
+    assert_eq!(put.status, StatusCode::OK);
+    let id = app.submit(job).await;
+    let last = watch(&app, id, ended).await.pop().unwrap();
+    assert_eq!(last["status"], "FAILED");
+    let events = app
+        .get(&format!("/execution-events?execution_id={id}"))
+        .await
+        .body;
+    let types: Vec<&str> = events["responseList"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["eventType"].as_str().unwrap())
+        .collect();
+    assert!(
+        types.contains(&"UNMASKED_DATA") && types.contains(&"EXECUTION_FAILED"),
+        "{types:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_table_without_a_key_fails_clearly() {
+    let app = spawn_app_with(Settings {
+        workers: 1,
+        ..Default::default()
+    })
+    .await;
+    create_customers(&app, 10).await;
+    let job = create_masking_job(&app, json!({})).await;
+    sqlx::query("ALTER TABLE target.orders DROP CONSTRAINT orders_pkey")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let id = app.submit(job).await;
+    let last = watch(&app, id, ended).await.pop().unwrap();
+    assert_eq!(last["status"], "FAILED");
+    let events = app
+        .get(&format!("/execution-events?execution_id={id}"))
+        .await
+        .body;
+    let cause = events["responseList"][0]["cause"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        cause.contains("orders") && cause.contains("keyColumn"),
+        "{cause}"
+    );
+}
