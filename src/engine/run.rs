@@ -333,10 +333,13 @@ async fn restore_objects(shared: &Shared, id: i64, target: Option<&Target>) -> R
                     if let Err(e) = runner::validate(&mut conn, validate).await {
                         // Restored and enforced for new rows, but existing rows break it (a run
                         // stopped part-way masks one side of a relation only).
+                        let reason = match &e {
+                            sqlx::Error::Database(db) => db.message().to_owned(),
+                            other => other.to_string(),
+                        };
                         let why = format!(
-                            "{} is back but NOT VALID: existing rows break it ({}). Mask the rest, then run: {validate}",
-                            o.describe(),
-                            describe_sql_error(&e)
+                            "{} is back but NOT VALID: existing rows break it ({reason}). Mask the rest, then run: {validate}",
+                            o.describe()
                         );
                         tracing::warn!(reason = %why, "constraint not validated");
                         event(

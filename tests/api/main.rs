@@ -7,6 +7,7 @@ mod engine;
 mod errors;
 mod executions;
 mod helpers;
+mod instances;
 mod races;
 mod resources;
 mod startup;

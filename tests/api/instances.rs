@@ -1,0 +1,325 @@
+//! Several maskd processes (the real binary) sharing one database: each execution runs exactly
+//! once, a killed instance's execution is taken over, SIGTERM hands executions back cleanly, and
+//! killed database connections never leave an execution RUNNING.
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use maskd::masking::algorithms::{Algorithm, MaskingKey};
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::engine::{create_customers, create_masking_job, watch};
+use crate::helpers::{Settings, TestApp, spawn_app_with};
+
+/// A `maskd serve` process, killed when dropped.
+struct Instance {
+    child: Child,
+    pub url: String,
+}
+
+impl Instance {
+    async fn start(app: &TestApp, workers: u32, grace_secs: u32) -> Instance {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(env!("CARGO_BIN_EXE_maskd"))
+            .arg("serve")
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("DATABASE_URL", app.db.url())
+            .env("MASKD_BIND", format!("127.0.0.1:{port}"))
+            .env("MASKD_WORKERS", workers.to_string())
+            .env("MASKD_SECRET_KEY", "test-secret-key")
+            .env("MASKD_HEARTBEAT_SECS", "1")
+            .env("MASKD_SHUTDOWN_GRACE_SECS", grace_secs.to_string())
+            .env("RUST_LOG", "warn")
+            .current_dir(std::env::temp_dir())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("maskd starts");
+        let url = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while app
+            .client
+            .get(format!("{url}/readyz"))
+            .send()
+            .await
+            .map(|r| r.status() != StatusCode::OK)
+            .unwrap_or(true)
+        {
+            assert!(Instant::now() < deadline, "maskd did not become ready");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Instance { child, url }
+    }
+
+    fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .args([signal, &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    /// Waits for the process to exit; its exit code.
+    async fn exit_code(&mut self) -> Option<i32> {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.code();
+            }
+            assert!(Instant::now() < deadline, "maskd did not exit");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn ended(e: &serde_json::Value) -> bool {
+    e["endTime"].is_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_instances_run_each_of_fifty_executions_exactly_once() {
+    const JOBS: usize = 50;
+    let app = spawn_app_with(Settings::default()).await;
+    sqlx::query("CREATE SCHEMA target")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let env = app
+        .post(
+            "/environments",
+            json!({"environmentName": "qa", "applicationName": "crm"}),
+        )
+        .await;
+    let c = app
+        .post(
+            "/database-connectors",
+            app.connector_body(env.body["environmentId"].as_i64().unwrap()),
+        )
+        .await;
+    let rs = app
+        .post(
+            "/database-rulesets",
+            json!({"rulesetName": "rs", "databaseConnectorId": c.body["databaseConnectorId"]}),
+        )
+        .await;
+    let rs = rs.body["databaseRulesetId"].as_i64().unwrap();
+    let mut jobs = vec![];
+    for i in 0..JOBS {
+        sqlx::query(&format!(
+            "CREATE TABLE target.t{i} (id int PRIMARY KEY, name text)"
+        ))
+        .execute(&app.pool)
+        .await
+        .unwrap();
+        sqlx::query(&format!(
+            "INSERT INTO target.t{i} SELECT g, 'Name' || g FROM generate_series(1, 200) g"
+        ))
+        .execute(&app.pool)
+        .await
+        .unwrap();
+        // Each job masks its own table, through its own ruleset.
+        let r = app.post("/database-rulesets", json!({"rulesetName": format!("rs{i}"), "databaseConnectorId": c.body["databaseConnectorId"]})).await;
+        let r = r.body["databaseRulesetId"].as_i64().unwrap();
+        let t = app
+            .post(
+                "/table-metadata",
+                json!({"tableName": format!("t{i}"), "rulesetId": r}),
+            )
+            .await;
+        let cols = app
+            .get(&format!(
+                "/column-metadata?table_metadata_id={}",
+                t.body["tableMetadataId"]
+            ))
+            .await;
+        let name = cols.body["responseList"][1]["columnMetadataId"]
+            .as_i64()
+            .unwrap();
+        app.put(
+            &format!("/column-metadata/{name}"),
+            json!({"algorithmName": "FirstNameLookup"}),
+        )
+        .await;
+        jobs.push(app.create_job_on(r).await);
+    }
+    let _ = rs;
+    let instances = [
+        Instance::start(&app, 2, 5).await,
+        Instance::start(&app, 2, 5).await,
+        Instance::start(&app, 2, 5).await,
+    ];
+    // Submit through all three instances.
+    let mut ids = vec![];
+    for (i, job) in jobs.iter().enumerate() {
+        let url = format!("{}/masking/api/executions", instances[i % 3].url);
+        let r = app
+            .client
+            .post(url)
+            .header("Authorization", &app.admin_token)
+            .json(&json!({"jobId": job}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+        ids.push(
+            r.json::<serde_json::Value>().await.unwrap()["executionId"]
+                .as_i64()
+                .unwrap(),
+        );
+    }
+    for id in &ids {
+        let last = watch(&app, *id, ended).await.pop().unwrap();
+        assert_eq!(last["status"], "SUCCEEDED", "{last}");
+        assert_eq!(last["rowsMasked"], 200);
+    }
+    // Masked exactly once: every value is the one masking once gives (twice would differ).
+    let key = MaskingKey::new(b"test-secret-key");
+    for i in 0..JOBS {
+        let rows: Vec<(i32, String)> =
+            sqlx::query_as(&format!("SELECT id, name FROM target.t{i} ORDER BY id"))
+                .fetch_all(&app.pool)
+                .await
+                .unwrap();
+        for (id, name) in rows {
+            let once = Algorithm::FirstNameLookup
+                .mask(&key, Some(&format!("Name{id}")))
+                .unwrap()
+                .unwrap();
+            assert_eq!(name, once, "table t{i} row {id}");
+        }
+    }
+    let workers: Vec<(String, i64)> =
+        sqlx::query_as("SELECT worker_id, count(*) FROM executions GROUP BY worker_id ORDER BY 1")
+            .fetch_all(&app.pool)
+            .await
+            .unwrap();
+    println!("executions per worker: {workers:?}");
+    assert_eq!(workers.iter().map(|(_, n)| n).sum::<i64>(), JOBS as i64);
+}
+
+/// Starts a long run on `instance`; returns the execution id once rows are being masked.
+async fn long_run(app: &TestApp, instance: &Instance) -> i64 {
+    create_customers(app, 200_000).await;
+    let job = create_masking_job(app, json!({"commitSize": 200, "disableTriggers": true, "disableConstraints": true, "dropIndexes": true})).await;
+    let url = format!("{}/masking/api/executions", instance.url);
+    let r = app
+        .client
+        .post(url)
+        .header("Authorization", &app.admin_token)
+        .json(&json!({"jobId": job}))
+        .send()
+        .await
+        .unwrap();
+    let id = r.json::<serde_json::Value>().await.unwrap()["executionId"]
+        .as_i64()
+        .unwrap();
+    watch(app, id, |e| e["rowsMasked"].as_i64().unwrap_or(0) > 0).await;
+    id
+}
+
+/// A JOB_ABORTED event (beside, perhaps, a constraint left NOT VALID by the part-way run).
+async fn assert_job_aborted(app: &TestApp, id: i64) {
+    let events = app
+        .get(&format!("/execution-events?execution_id={id}"))
+        .await
+        .body;
+    let types: Vec<&str> = events["responseList"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["eventType"].as_str().unwrap())
+        .collect();
+    assert!(types.contains(&"JOB_ABORTED"), "{events}");
+    assert!(
+        types
+            .iter()
+            .all(|t| ["JOB_ABORTED", "CONSTRAINT_NOT_VALIDATED"].contains(t)),
+        "{events}"
+    );
+}
+
+async fn objects_restored(app: &TestApp) -> (String, i64) {
+    let trigger: String = sqlx::query_scalar(
+        "SELECT tgenabled::text FROM pg_trigger WHERE tgname = 'customers_bump'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    let indexes: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_indexes WHERE schemaname = 'target' AND indexname IN ('customers_last_name', 'customers_phone_born')")
+        .fetch_one(&app.pool).await.unwrap();
+    (trigger, indexes)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_instance_is_taken_over_and_its_objects_restored() {
+    let app = spawn_app_with(Settings::default()).await;
+    let mut doomed = Instance::start(&app, 1, 5).await;
+    let id = long_run(&app, &doomed).await;
+    let _survivor = Instance::start(&app, 1, 5).await;
+    doomed.signal("-KILL");
+    doomed.exit_code().await;
+    let killed = Instant::now();
+    let last = watch(&app, id, ended).await.pop().unwrap();
+    println!("kill -9 to endTime: {:?}", killed.elapsed());
+    assert_eq!(last["status"], "FAILED");
+    assert_job_aborted(&app, id).await;
+    assert_eq!(objects_restored(&app).await, ("O".to_owned(), 2));
+    // The job can run again.
+    assert_eq!(
+        app.post("/executions", json!({"jobId": last["jobId"]}))
+            .await
+            .status,
+        StatusCode::CREATED
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_hands_running_executions_back_and_exits_zero() {
+    let app = spawn_app_with(Settings::default()).await;
+    let mut instance = Instance::start(&app, 1, 1).await;
+    let id = long_run(&app, &instance).await;
+    instance.signal("-TERM");
+    assert_eq!(instance.exit_code().await, Some(0));
+    let last = app.status_of(id).await;
+    assert_eq!(last["status"], "FAILED", "{last}");
+    assert!(last["endTime"].is_string());
+    assert_job_aborted(&app, id).await;
+    assert_eq!(objects_restored(&app).await, ("O".to_owned(), 2));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn terminated_database_connections_never_leave_an_execution_running() {
+    let app = spawn_app_with(Settings {
+        workers: 1,
+        ..Default::default()
+    })
+    .await;
+    create_customers(&app, 200_000).await;
+    let job = create_masking_job(&app, json!({"commitSize": 200, "disableTriggers": true, "disableConstraints": true, "dropIndexes": true})).await;
+    let id = app.submit(job).await;
+    watch(&app, id, |e| e["rowsMasked"].as_i64().unwrap_or(0) > 0).await;
+    let killed: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+          WHERE datname = current_database() AND application_name = 'maskd' AND pid <> pg_backend_pid()) k",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap_or(0);
+    assert!(killed > 0);
+    let last = watch(&app, id, ended).await.pop().unwrap();
+    assert_eq!(last["status"], "FAILED", "{last}");
+    assert_eq!(objects_restored(&app).await, ("O".to_owned(), 2));
+}
