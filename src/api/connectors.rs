@@ -176,7 +176,7 @@ pub async fn test(
 }
 
 /// A connector's target database, with its password decrypted.
-pub async fn target_of(state: &AppState, connector_id: i64) -> ApiResult<Target> {
+async fn target_of(state: &AppState, connector_id: i64) -> ApiResult<Target> {
     let details = connectors::connection_details(&state.pool, connector_id)
         .await?
         .ok_or_else(|| {
@@ -185,17 +185,11 @@ pub async fn target_of(state: &AppState, connector_id: i64) -> ApiResult<Target>
     target_from(state, details)
 }
 
-pub fn target_from(state: &AppState, details: connectors::ConnectionDetails) -> ApiResult<Target> {
-    let password = details
-        .password_encrypted
-        .as_deref()
-        .map(|p| state.keys.decrypt_password(p))
-        .transpose()
-        .map_err(|e| {
-            ApiError::Conflict(format!(
-                "database connector {}: {e}",
-                details.database_connector_id
-            ))
-        })?;
-    Ok(Target::new(details, password))
+pub(super) fn target_from(
+    state: &AppState,
+    details: connectors::ConnectionDetails,
+) -> ApiResult<Target> {
+    let id = details.database_connector_id;
+    Target::of_connector(details, &state.keys)
+        .map_err(|e| ApiError::Conflict(format!("database connector {id}: {e}")))
 }

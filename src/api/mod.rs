@@ -7,7 +7,7 @@ pub mod request;
 
 mod algorithms;
 mod applications;
-pub mod connectors;
+mod connectors;
 mod environments;
 mod executions;
 mod jobs;

@@ -162,11 +162,11 @@ async fn listen(shared: Arc<Shared>, stop: CancellationToken) {
         match notification {
             Ok(n) if n.channel() == SUBMITTED_CHANNEL => shared.wake.notify_one(),
             Ok(n) => {
-                if let Ok(id) = n.payload().parse::<i64>() {
-                    if let Some(token) = shared.running.lock().await.get(&id) {
-                        tracing::info!(execution_id = id, "cancel notified");
-                        token.cancel();
-                    }
+                if let Ok(id) = n.payload().parse::<i64>()
+                    && let Some(token) = shared.running.lock().await.get(&id)
+                {
+                    tracing::info!(execution_id = id, "cancel notified");
+                    token.cancel();
                 }
             }
             Err(e) => {
@@ -248,10 +248,10 @@ async fn heartbeat_loop(
             Ok(rows) => {
                 let running = shared.running.lock().await;
                 for (id, status) in rows {
-                    if status == "CANCELLED" {
-                        if let Some(token) = running.get(&id) {
-                            token.cancel();
-                        }
+                    if status == "CANCELLED"
+                        && let Some(token) = running.get(&id)
+                    {
+                        token.cancel();
                     }
                 }
             }

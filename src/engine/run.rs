@@ -10,7 +10,6 @@ use sqlx::{Connection, Executor};
 use tokio_util::sync::CancellationToken;
 
 use super::Shared;
-use crate::api::connectors::target_from;
 use crate::domain::ExecutionStatus;
 use crate::masking::algorithms::{Algorithm, MaskingKey};
 use crate::masking::runner::{self, BatchRow, ColumnRule, FoundObject, ResolvedTable};
@@ -329,32 +328,32 @@ async fn restore_objects(shared: &Shared, id: i64, target: Option<&Target>) -> R
             Ok(()) => {
                 let _ = sql_objects::mark_restored(&shared.pool, o.sql_object_id).await;
                 tracing::info!(object = %o.describe(), "restored");
-                if let Some(validate) = &o.validate_sql {
-                    if let Err(e) = runner::validate(&mut conn, validate).await {
-                        // Restored and enforced for new rows, but existing rows break it (a run
-                        // stopped part-way masks one side of a relation only).
-                        let reason = match &e {
-                            sqlx::Error::Database(db) => db.message().to_owned(),
-                            other => other.to_string(),
-                        };
-                        let why = format!(
-                            "{} is back but NOT VALID: existing rows break it ({reason}). Mask the rest, then run: {validate}",
-                            o.describe()
-                        );
-                        tracing::warn!(reason = %why, "constraint not validated");
-                        event(
-                            shared,
-                            id,
-                            NewEvent {
-                                event_type: "CONSTRAINT_NOT_VALIDATED",
-                                severity: "WARNING",
-                                cause: Some(&why),
-                                ..Default::default()
-                            },
-                        )
-                        .await;
-                        all = all.map(|_| false);
-                    }
+                if let Some(validate) = &o.validate_sql
+                    && let Err(e) = runner::validate(&mut conn, validate).await
+                {
+                    // Restored and enforced for new rows, but existing rows break it (a run
+                    // stopped part-way masks one side of a relation only).
+                    let reason = match &e {
+                        sqlx::Error::Database(db) => db.message().to_owned(),
+                        other => other.to_string(),
+                    };
+                    let why = format!(
+                        "{} is back but NOT VALID: existing rows break it ({reason}). Mask the rest, then run: {validate}",
+                        o.describe()
+                    );
+                    tracing::warn!(reason = %why, "constraint not validated");
+                    event(
+                        shared,
+                        id,
+                        NewEvent {
+                            event_type: "CONSTRAINT_NOT_VALIDATED",
+                            severity: "WARNING",
+                            cause: Some(&why),
+                            ..Default::default()
+                        },
+                    )
+                    .await;
+                    all = all.map(|_| false);
                 }
             }
             Err(e) => {
@@ -387,10 +386,12 @@ async fn restore_objects(shared: &Shared, id: i64, target: Option<&Target>) -> R
 async fn terminate_backend(target: &Target, pid: i32) {
     match target.connect().await {
         Ok(mut conn) => {
-            let done = sqlx::query("SELECT pg_terminate_backend($1)")
-                .bind(pid)
-                .execute(&mut conn)
-                .await;
+            let done = sqlx::query(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid = $1",
+            )
+            .bind(pid)
+            .execute(&mut conn)
+            .await;
             if let Err(e) = done {
                 tracing::warn!(error = %e, pid, "cannot end the target backend of the stopped run");
             }
@@ -414,12 +415,9 @@ async fn target_of(shared: &Shared, execution: &Execution) -> Result<Target, Run
         }
     }
     .ok_or_else(|| RunError::Failed("the job's database connector no longer exists".into()))?;
-    let state = crate::api::AppState {
-        pool: shared.pool.clone(),
-        keys: shared.keys.clone(),
-        token_ttl: Duration::ZERO,
-    };
-    target_from(&state, details).map_err(|e| RunError::Failed(e.to_string()))
+    let id = details.database_connector_id;
+    Target::of_connector(details, &shared.keys)
+        .map_err(|e| RunError::Failed(format!("database connector {id}: {e}")))
 }
 
 /// The masking itself. `target` is filled in as soon as it is known, for the cleanup.
@@ -644,8 +642,7 @@ async fn mask_table(
             tokio::task::spawn_blocking(move || mask_rows(&key, &algorithms, rows))
                 .await
                 .map_err(|e| RunError::Failed(format!("masking a batch panicked: {e}")))?;
-        for i in 0..failures.len() {
-            let count = failures[i];
+        for (i, &count) in failures.iter().enumerate() {
             if count == 0 {
                 continue;
             }

@@ -5,6 +5,7 @@ use std::time::Duration;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::{ConnectOptions, Connection, FromRow};
 
+use crate::crypto::{DecryptError, Keys};
 use crate::store::connectors::ConnectionDetails;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -30,8 +31,14 @@ pub struct Target {
 }
 
 impl Target {
-    pub fn new(details: ConnectionDetails, password: Option<String>) -> Self {
-        Target { details, password }
+    /// A connector's target, its stored password decrypted with `keys`.
+    pub fn of_connector(details: ConnectionDetails, keys: &Keys) -> Result<Self, DecryptError> {
+        let password = details
+            .password_encrypted
+            .as_deref()
+            .map(|p| keys.decrypt_password(p))
+            .transpose()?;
+        Ok(Target { details, password })
     }
 
     pub fn describe(&self) -> String {

@@ -155,7 +155,7 @@ fn ended(e: &Value) -> bool {
 
 /// What the catalog says of the SQL objects the job touches: the trigger's state, how many of the
 /// indexes exist, whether the foreign key exists, and whether it is validated.
-async fn sql_objects_state(app: &TestApp) -> (String, i64, bool, bool) {
+pub async fn sql_objects_state(app: &TestApp) -> (String, i64, bool, bool) {
     let trigger: String = sqlx::query_scalar(
         "SELECT tgenabled::text FROM pg_trigger WHERE tgname = 'customers_bump'",
     )
@@ -190,7 +190,7 @@ fn luhn_ok(digits: &str) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -10,7 +10,7 @@ use maskd::masking::algorithms::{Algorithm, MaskingKey};
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::engine::{create_customers, create_masking_job, watch};
+use crate::engine::{create_customers, create_masking_job, sql_objects_state, watch};
 use crate::helpers::{Settings, TestApp, spawn_app_with};
 
 /// A `maskd serve` process, killed when dropped.
@@ -109,13 +109,6 @@ async fn three_instances_run_each_of_fifty_executions_exactly_once() {
             app.connector_body(env.body["environmentId"].as_i64().unwrap()),
         )
         .await;
-    let rs = app
-        .post(
-            "/database-rulesets",
-            json!({"rulesetName": "rs", "databaseConnectorId": c.body["databaseConnectorId"]}),
-        )
-        .await;
-    let rs = rs.body["databaseRulesetId"].as_i64().unwrap();
     let mut jobs = vec![];
     for i in 0..JOBS {
         sqlx::query(&format!(
@@ -155,7 +148,6 @@ async fn three_instances_run_each_of_fifty_executions_exactly_once() {
         .await;
         jobs.push(app.create_job_on(r).await);
     }
-    let _ = rs;
     let instances = [
         Instance::start(&app, 2, 5).await,
         Instance::start(&app, 2, 5).await,
@@ -251,18 +243,6 @@ async fn assert_job_aborted(app: &TestApp, id: i64) {
     );
 }
 
-async fn objects_restored(app: &TestApp) -> (String, i64) {
-    let trigger: String = sqlx::query_scalar(
-        "SELECT tgenabled::text FROM pg_trigger WHERE tgname = 'customers_bump'",
-    )
-    .fetch_one(&app.pool)
-    .await
-    .unwrap();
-    let indexes: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_indexes WHERE schemaname = 'target' AND indexname IN ('customers_last_name', 'customers_phone_born')")
-        .fetch_one(&app.pool).await.unwrap();
-    (trigger, indexes)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_instance_is_taken_over_and_its_objects_restored() {
     let app = spawn_app_with(Settings::default()).await;
@@ -276,7 +256,8 @@ async fn a_killed_instance_is_taken_over_and_its_objects_restored() {
     println!("kill -9 to endTime: {:?}", killed.elapsed());
     assert_eq!(last["status"], "FAILED");
     assert_job_aborted(&app, id).await;
-    assert_eq!(objects_restored(&app).await, ("O".to_owned(), 2));
+    let (trigger, indexes, fk, _) = sql_objects_state(&app).await;
+    assert_eq!((trigger.as_str(), indexes, fk), ("O", 2, true));
     // The job can run again.
     assert_eq!(
         app.post("/executions", json!({"jobId": last["jobId"]}))
@@ -297,7 +278,8 @@ async fn sigterm_hands_running_executions_back_and_exits_zero() {
     assert_eq!(last["status"], "FAILED", "{last}");
     assert!(last["endTime"].is_string());
     assert_job_aborted(&app, id).await;
-    assert_eq!(objects_restored(&app).await, ("O".to_owned(), 2));
+    let (trigger, indexes, fk, _) = sql_objects_state(&app).await;
+    assert_eq!((trigger.as_str(), indexes, fk), ("O", 2, true));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -321,5 +303,36 @@ async fn terminated_database_connections_never_leave_an_execution_running() {
     assert!(killed > 0);
     let last = watch(&app, id, ended).await.pop().unwrap();
     assert_eq!(last["status"], "FAILED", "{last}");
-    assert_eq!(objects_restored(&app).await, ("O".to_owned(), 2));
+    let (trigger, indexes, fk, _) = sql_objects_state(&app).await;
+    assert_eq!((trigger.as_str(), indexes, fk), ("O", 2, true));
+}
+
+/// An execution cancelled while its instance is dead gets its `endTime` from a survivor, which
+/// restores the dead worker's SQL objects first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancel_of_a_dead_instances_execution_is_finished_by_a_survivor() {
+    let app = spawn_app_with(Settings::default()).await;
+    let mut doomed = Instance::start(&app, 1, 5).await;
+    let id = long_run(&app, &doomed).await;
+    doomed.signal("-KILL");
+    doomed.exit_code().await;
+    let a = app
+        .call(
+            reqwest::Method::POST,
+            &format!("/executions/{id}/cancel?expectedStatus=RUNNING"),
+            Some(&app.admin_token),
+            None,
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert!(a.body["endTime"].is_null(), "nobody has stopped it yet");
+    let _survivor = Instance::start(&app, 1, 5).await;
+    let last = watch(&app, id, ended).await.pop().unwrap();
+    assert_eq!(last["status"], "CANCELLED");
+    let (trigger, indexes, fk, _) = sql_objects_state(&app).await;
+    assert_eq!(
+        (trigger.as_str(), indexes, fk),
+        ("O", 2, true),
+        "restored before endTime"
+    );
 }
