@@ -56,22 +56,11 @@ pub async fn create_customers(app: &TestApp, rows: i64) {
 /// Environment, connector, ruleset with both tables and their masking rules, and a job; returns
 /// the job id.
 pub async fn create_masking_job(app: &TestApp, options: Value) -> i64 {
-    let env = app
-        .post(
-            "/environments",
-            json!({"environmentName": "qa", "applicationName": "crm"}),
-        )
-        .await;
-    let c = app
-        .post(
-            "/database-connectors",
-            app.connector_body(env.body["environmentId"].as_i64().unwrap()),
-        )
-        .await;
+    let connector = app.create_connector().await;
     let rs = app
         .post(
             "/database-rulesets",
-            json!({"rulesetName": "crm", "databaseConnectorId": c.body["databaseConnectorId"]}),
+            json!({"rulesetName": "crm", "databaseConnectorId": connector}),
         )
         .await;
     let rs = rs.body["databaseRulesetId"].as_i64().unwrap();

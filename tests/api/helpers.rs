@@ -346,8 +346,26 @@ impl TestApp {
     /// ruleset id.
     pub async fn create_ruleset(&self) -> i64 {
         self.create_target_table().await;
+        let connector = self.create_connector().await;
+        let ruleset = self
+            .post(
+                "/database-rulesets",
+                json!({"rulesetName": "rs", "databaseConnectorId": connector}),
+            )
+            .await;
+        assert_eq!(ruleset.status, StatusCode::CREATED, "{:?}", ruleset.body);
+        ruleset.body["databaseRulesetId"].as_i64().unwrap()
+    }
+
+    /// A new environment and a connector in it to this test's database, schema `target`; returns
+    /// the connector id.
+    pub async fn create_connector(&self) -> i64 {
+        let name = format!("env-{}", hex::encode(rand::random::<[u8; 4]>()));
         let env = self
-            .post("/environments", json!({"environmentName": format!("env-{}", hex::encode(rand::random::<[u8; 4]>())), "applicationName": "app"}))
+            .post(
+                "/environments",
+                json!({"environmentName": name, "applicationName": "app"}),
+            )
             .await;
         assert_eq!(env.status, StatusCode::CREATED, "{:?}", env.body);
         let connector = self
@@ -362,11 +380,7 @@ impl TestApp {
             "{:?}",
             connector.body
         );
-        let ruleset = self
-            .post("/database-rulesets", json!({"rulesetName": "rs", "databaseConnectorId": connector.body["databaseConnectorId"]}))
-            .await;
-        assert_eq!(ruleset.status, StatusCode::CREATED, "{:?}", ruleset.body);
-        ruleset.body["databaseRulesetId"].as_i64().unwrap()
+        connector.body["databaseConnectorId"].as_i64().unwrap()
     }
 
     pub fn connector_body(&self, environment_id: i64) -> Value {

@@ -97,18 +97,7 @@ async fn three_instances_run_each_of_fifty_executions_exactly_once() {
         .execute(&app.pool)
         .await
         .unwrap();
-    let env = app
-        .post(
-            "/environments",
-            json!({"environmentName": "qa", "applicationName": "crm"}),
-        )
-        .await;
-    let c = app
-        .post(
-            "/database-connectors",
-            app.connector_body(env.body["environmentId"].as_i64().unwrap()),
-        )
-        .await;
+    let connector = app.create_connector().await;
     let mut jobs = vec![];
     for i in 0..JOBS {
         sqlx::query(&format!(
@@ -124,7 +113,12 @@ async fn three_instances_run_each_of_fifty_executions_exactly_once() {
         .await
         .unwrap();
         // Each job masks its own table, through its own ruleset.
-        let r = app.post("/database-rulesets", json!({"rulesetName": format!("rs{i}"), "databaseConnectorId": c.body["databaseConnectorId"]})).await;
+        let r = app
+            .post(
+                "/database-rulesets",
+                json!({"rulesetName": format!("rs{i}"), "databaseConnectorId": connector}),
+            )
+            .await;
         let r = r.body["databaseRulesetId"].as_i64().unwrap();
         let t = app
             .post(
