@@ -3,6 +3,7 @@
 
 mod auth;
 mod cancel;
+mod deployment;
 mod engine;
 mod errors;
 mod executions;
