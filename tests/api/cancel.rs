@@ -5,17 +5,7 @@ use maskd::store::executions;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
-use crate::helpers::{Answer, TestApp, spawn_app};
-
-async fn cancel(app: &TestApp, id: impl std::fmt::Display, query: &str) -> Answer {
-    app.call(
-        Method::POST,
-        &format!("/executions/{id}/cancel{query}"),
-        Some(&app.admin_token),
-        None,
-    )
-    .await
-}
+use crate::helpers::{TestApp, spawn_app};
 
 async fn graceful_flag(app: &TestApp, id: i64) -> Option<bool> {
     sqlx::query_scalar("SELECT cancel_graceful FROM executions WHERE execution_id = $1")
@@ -36,7 +26,7 @@ async fn queued_execution_is_cancelled_with_end_time_and_no_start_time() {
         "?graceful=false",
     ] {
         let id = app.execution_in(ExecutionStatus::Queued, rs).await;
-        let a = cancel(&app, id, query).await;
+        let a = app.cancel(id, query).await;
         assert_eq!(a.status, StatusCode::OK, "{query}: {:?}", a.body);
         assert_eq!(a.body["status"], "CANCELLED");
         assert_eq!(a.body["executionId"], id);
@@ -63,7 +53,7 @@ async fn running_execution_is_cancelled_and_its_end_time_waits_for_the_worker() 
         "?expectedStatus=RUNNING&graceful=true",
     ] {
         let id = app.execution_in(ExecutionStatus::Running, rs).await;
-        let a = cancel(&app, id, query).await;
+        let a = app.cancel(id, query).await;
         assert_eq!(a.status, StatusCode::OK, "{query}: {:?}", a.body);
         assert_eq!(a.body["status"], "CANCELLED");
         assert!(a.body["startTime"].is_string());
@@ -96,14 +86,14 @@ async fn graceful_is_recorded_and_an_invalid_value_changes_nothing() {
     let invalid = app.execution_in(ExecutionStatus::Running, rs).await;
 
     assert_eq!(
-        cancel(&app, graceful, "?graceful=true").await.status,
+        app.cancel(graceful, "?graceful=true").await.status,
         StatusCode::OK
     );
     assert_eq!(
-        cancel(&app, abrupt, "?graceful=false").await.status,
+        app.cancel(abrupt, "?graceful=false").await.status,
         StatusCode::OK
     );
-    assert_eq!(cancel(&app, default, "").await.status, StatusCode::OK);
+    assert_eq!(app.cancel(default, "").await.status, StatusCode::OK);
     assert_eq!(graceful_flag(&app, graceful).await, Some(true));
     assert_eq!(graceful_flag(&app, abrupt).await, Some(false));
     assert_eq!(graceful_flag(&app, default).await, Some(false));
@@ -114,7 +104,7 @@ async fn graceful_is_recorded_and_an_invalid_value_changes_nothing() {
         "?graceful=",
         "?graceful=TRUE",
     ] {
-        let a = cancel(&app, invalid, bad).await;
+        let a = app.cancel(invalid, bad).await;
         assert_eq!(a.status, StatusCode::BAD_REQUEST, "{bad}");
         assert!(
             a.error_message().contains("graceful"),
@@ -132,7 +122,7 @@ async fn expected_status_mismatch_is_refused_naming_the_actual_status() {
     let running = app.execution_in(ExecutionStatus::Running, rs).await;
     let queued = app.execution_in(ExecutionStatus::Queued, rs).await;
 
-    let a = cancel(&app, queued, "?expectedStatus=RUNNING").await;
+    let a = app.cancel(queued, "?expectedStatus=RUNNING").await;
     assert_eq!(a.status, StatusCode::BAD_REQUEST);
     assert!(
         a.error_message().contains("QUEUED"),
@@ -141,7 +131,7 @@ async fn expected_status_mismatch_is_refused_naming_the_actual_status() {
     );
     assert_eq!(app.status_of(queued).await["status"], "QUEUED");
 
-    let a = cancel(&app, running, "?expectedStatus=QUEUED").await;
+    let a = app.cancel(running, "?expectedStatus=QUEUED").await;
     assert_eq!(a.status, StatusCode::BAD_REQUEST);
     assert!(
         a.error_message().contains("RUNNING"),
@@ -158,7 +148,7 @@ async fn an_already_cancelled_execution_answers_200_unchanged() {
     let app = spawn_app().await;
     let rs = app.create_ruleset().await;
     let id = app.execution_in(ExecutionStatus::Queued, rs).await;
-    let first = cancel(&app, id, "?expectedStatus=QUEUED").await;
+    let first = app.cancel(id, "?expectedStatus=QUEUED").await;
     assert_eq!(first.status, StatusCode::OK);
     for query in [
         "",
@@ -166,7 +156,7 @@ async fn an_already_cancelled_execution_answers_200_unchanged() {
         "?expectedStatus=RUNNING",
         "?graceful=true",
     ] {
-        let again = cancel(&app, id, query).await;
+        let again = app.cancel(id, query).await;
         assert_eq!(again.status, StatusCode::OK, "{query}");
         assert_eq!(again.body, first.body, "a retried cancel changes nothing");
     }
@@ -184,7 +174,7 @@ async fn finished_executions_cannot_be_cancelled() {
     ] {
         let id = app.execution_in(status, rs).await;
         for query in ["", "?expectedStatus=RUNNING", "?expectedStatus=QUEUED"] {
-            let a = cancel(&app, id, query).await;
+            let a = app.cancel(id, query).await;
             assert_eq!(a.status, StatusCode::BAD_REQUEST, "{status} {query}");
             assert!(
                 a.error_message().contains(status.as_str()),
@@ -200,7 +190,7 @@ async fn finished_executions_cannot_be_cancelled() {
 async fn unknown_and_malformed_ids_and_statuses() {
     let app = spawn_app().await;
     let rs = app.create_ruleset().await;
-    let a = cancel(&app, 987654, "").await;
+    let a = app.cancel(987654, "").await;
     assert_eq!(a.status, StatusCode::NOT_FOUND);
     assert!(a.error_message().contains("987654"));
 
@@ -212,7 +202,7 @@ async fn unknown_and_malformed_ids_and_statuses() {
         "9223372036854775808",
         "99999999999999999999999",
     ] {
-        let a = cancel(&app, bad, "").await;
+        let a = app.cancel(bad, "").await;
         assert_eq!(a.status, StatusCode::BAD_REQUEST, "{bad}");
         assert!(
             a.error_message().contains("executionId"),
@@ -228,7 +218,7 @@ async fn unknown_and_malformed_ids_and_statuses() {
         "?expectedStatus=SUCCEEDED",
         "?expectedStatus=",
     ] {
-        let a = cancel(&app, id, bad).await;
+        let a = app.cancel(id, bad).await;
         assert_eq!(a.status, StatusCode::BAD_REQUEST, "{bad}");
         assert!(
             a.error_message().contains("expectedStatus"),
@@ -309,7 +299,7 @@ async fn the_answer_has_exactly_the_seed_fields_and_types() {
     let running = app.execution_in(ExecutionStatus::Running, rs).await;
     let queued = app.execution_in(ExecutionStatus::Queued, rs).await;
     for id in [queued, running] {
-        let a = cancel(&app, id, "").await;
+        let a = app.cancel(id, "").await;
         assert_eq!(a.status, StatusCode::OK);
         check_seed_shape(&a.body);
     }
@@ -409,7 +399,7 @@ async fn cancels_and_submissions_notify() {
     );
 
     assert_eq!(
-        cancel(&app, id, "?expectedStatus=RUNNING").await.status,
+        app.cancel(id, "?expectedStatus=RUNNING").await.status,
         StatusCode::OK
     );
     let n = tokio::time::timeout(Duration::from_secs(5), listener.recv())
@@ -422,7 +412,7 @@ async fn cancels_and_submissions_notify() {
     );
 
     // A retry changes nothing and notifies nobody.
-    assert_eq!(cancel(&app, id, "").await.status, StatusCode::OK);
+    assert_eq!(app.cancel(id, "").await.status, StatusCode::OK);
     assert!(
         tokio::time::timeout(Duration::from_millis(500), listener.recv())
             .await

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::Row;
 
@@ -350,12 +350,7 @@ async fn a_graceful_cancel_restores_objects_before_the_end_time() {
     wait_until_masking(&app, id).await;
     let asked = Instant::now();
     let a = app
-        .call(
-            Method::POST,
-            &format!("/executions/{id}/cancel?expectedStatus=RUNNING&graceful=true"),
-            Some(&app.admin_token),
-            None,
-        )
+        .cancel(id, "?expectedStatus=RUNNING&graceful=true")
         .await;
     assert_eq!(a.status, StatusCode::OK);
     assert_eq!(a.body["status"], "CANCELLED");
@@ -410,24 +405,10 @@ async fn an_abrupt_cancel_leaves_objects_and_reports_them() {
     let id = app.submit(job).await;
     wait_until_masking(&app, id).await;
     // A cancel meant for a queued execution cannot stop it...
-    let refused = app
-        .call(
-            Method::POST,
-            &format!("/executions/{id}/cancel?expectedStatus=QUEUED"),
-            Some(&app.admin_token),
-            None,
-        )
-        .await;
+    let refused = app.cancel(id, "?expectedStatus=QUEUED").await;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST);
     // ...one without graceful stops it at once, leaving the objects as they are.
-    let a = app
-        .call(
-            Method::POST,
-            &format!("/executions/{id}/cancel?graceful=false"),
-            Some(&app.admin_token),
-            None,
-        )
-        .await;
+    let a = app.cancel(id, "?graceful=false").await;
     assert_eq!(a.status, StatusCode::OK);
     let last = watch(&app, id, ended).await.pop().unwrap();
     assert_eq!(last["status"], "CANCELLED");
@@ -482,14 +463,7 @@ async fn a_cancel_while_counting_stops_the_run() {
         -1,
         "still counting: {running}"
     );
-    let a = app
-        .call(
-            Method::POST,
-            &format!("/executions/{id}/cancel?expectedStatus=RUNNING"),
-            Some(&app.admin_token),
-            None,
-        )
-        .await;
+    let a = app.cancel(id, "?expectedStatus=RUNNING").await;
     assert_eq!(a.status, StatusCode::OK);
     let last = watch(&app, id, ended).await.pop().unwrap();
     assert_eq!(

@@ -298,6 +298,13 @@ impl TestApp {
             .await
     }
 
+    /// `POST /executions/{id}/cancel` + `query` (e.g. `?expectedStatus=QUEUED`), as the admin.
+    pub async fn cancel(&self, id: impl std::fmt::Display, query: &str) -> Answer {
+        let path = format!("/executions/{id}/cancel{query}");
+        self.call(Method::POST, &path, Some(&self.admin_token), None)
+            .await
+    }
+
     pub async fn login(&self, username: &str, password: &str) -> String {
         let a = self
             .call(

@@ -310,14 +310,7 @@ async fn a_cancel_of_a_dead_instances_execution_is_finished_by_a_survivor() {
     let id = long_run(&app, &doomed).await;
     doomed.signal("-KILL");
     doomed.exit_code().await;
-    let a = app
-        .call(
-            reqwest::Method::POST,
-            &format!("/executions/{id}/cancel?expectedStatus=RUNNING"),
-            Some(&app.admin_token),
-            None,
-        )
-        .await;
+    let a = app.cancel(id, "?expectedStatus=RUNNING").await;
     assert_eq!(a.status, StatusCode::OK);
     assert!(a.body["endTime"].is_null(), "nobody has stopped it yet");
     let _survivor = Instance::start(&app, 1, 5).await;

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use maskd::domain::ExecutionStatus;
 use maskd::store::executions;
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use sqlx::Connection;
 use sqlx::postgres::PgConnection;
 
@@ -34,13 +34,7 @@ async fn claim_against_cancels_expecting_queued() {
             let (app, barrier) = (app.clone(), barrier.clone());
             cancels.push(tokio::spawn(async move {
                 barrier.wait().await;
-                app.call(
-                    Method::POST,
-                    &format!("/executions/{id}/cancel?expectedStatus=QUEUED"),
-                    Some(&app.admin_token),
-                    None,
-                )
-                .await
+                app.cancel(id, "?expectedStatus=QUEUED").await
             }));
         }
         barrier.wait().await;
@@ -131,13 +125,7 @@ async fn concurrent_cancels_of_a_running_execution_and_a_late_finish() {
                 } else {
                     ""
                 };
-                app.call(
-                    Method::POST,
-                    &format!("/executions/{id}/cancel{query}"),
-                    Some(&app.admin_token),
-                    None,
-                )
-                .await
+                app.cancel(id, query).await
             }));
         }
         barrier.wait().await;
