@@ -8,6 +8,11 @@ use super::{AppState, delete_answer, get_answer, list_answer, request};
 use crate::domain::Role;
 use crate::store::applications::{self, Application};
 
+/// Lists applications.
+#[utoipa::path(get, path = "/applications", operation_id = "getAllApplications", tag = "application",
+    params(crate::api::openapi::PageParams),
+    responses((status = 200, description = "A page of them, in ascending id order", body = crate::domain::Paged<Application>)),
+)]
 pub async fn list(
     state: web::Data<AppState>,
     _user: AuthUser,
@@ -17,6 +22,11 @@ pub async fn list(
     list_answer::<Application>(&state.pool, vec![], query.page()?).await
 }
 
+/// Reads one application.
+#[utoipa::path(get, path = "/applications/{applicationId}", operation_id = "getApplicationById", tag = "application",
+    params(("applicationId" = i64, Path, minimum = 1)),
+    responses((status = 200, description = "Found", body = Application)),
+)]
 pub async fn get_one(
     state: web::Data<AppState>,
     _user: AuthUser,
@@ -25,12 +35,22 @@ pub async fn get_one(
     get_answer::<Application>(&state.pool, &req, "applicationId").await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct NewApplication {
     application_name: Option<String>,
 }
 
+/// Creates an application.
+///
+/// Role: ADMIN.
+#[utoipa::path(post, path = "/applications", operation_id = "createApplication", tag = "application",
+    request_body = NewApplication,
+    responses(
+        (status = 201, description = "Created", body = Application),
+        (status = 409, description = "An application of this name exists", body = crate::api::openapi::ErrorAnswer),
+    ),
+)]
 pub async fn create(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -46,6 +66,16 @@ pub async fn create(
     Ok(HttpResponse::Created().json(created))
 }
 
+/// Deletes an application.
+///
+/// Role: ADMIN.
+#[utoipa::path(delete, path = "/applications/{applicationId}", operation_id = "deleteApplication", tag = "application",
+    params(("applicationId" = i64, Path, minimum = 1)),
+    responses(
+        (status = 200, description = "Deleted; the body is empty"),
+        (status = 409, description = "Environments still belong to it", body = crate::api::openapi::ErrorAnswer),
+    ),
+)]
 pub async fn delete_one(
     state: web::Data<AppState>,
     user: AuthUser,

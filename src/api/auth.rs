@@ -70,18 +70,32 @@ impl FromRequest for AuthUser {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = Login)]
 struct LoginBody {
+    #[schema(required = true)]
     username: Option<String>,
+    #[schema(required = true, format = Password)]
     password: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct LoginAnswer {
+    /// The token to send in the `Authorization` header.
     #[serde(rename = "Authorization")]
     authorization: String,
 }
 
+/// Logs in.
+///
+/// Answers a token that expires after `MASKD_TOKEN_TTL_SECS` without use.
+#[utoipa::path(post, path = "/login", operation_id = "login", tag = "login", security(()),
+    request_body = LoginBody,
+    responses(
+        (status = 200, description = "Logged in", body = LoginAnswer),
+        (status = 401, description = "Wrong username or password", body = crate::api::openapi::ErrorAnswer),
+    ),
+)]
 pub async fn login(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -116,6 +130,10 @@ pub async fn login(
     }))
 }
 
+/// Logs out: the token ends.
+#[utoipa::path(put, path = "/logout", operation_id = "logout", tag = "login",
+    responses((status = 204, description = "Logged out")),
+)]
 pub async fn logout(state: web::Data<AppState>, user: AuthUser) -> ApiResult<HttpResponse> {
     tokens::delete(&state.pool, &user.token_hash).await?;
     Ok(HttpResponse::NoContent().finish())

@@ -1,7 +1,6 @@
 use actix_web::web::{self, Bytes};
 use actix_web::{HttpRequest, HttpResponse};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 
 use super::auth::AuthUser;
 use super::error::{ApiError, ApiResult};
@@ -12,6 +11,11 @@ use crate::masking::target::Target;
 use crate::store::Filter;
 use crate::store::connectors::{self, Changes, DatabaseConnector, NewConnector};
 
+/// Lists database connectors (never their passwords).
+#[utoipa::path(get, path = "/database-connectors", operation_id = "getAllDatabaseConnectors", tag = "databaseConnector",
+    params(crate::api::openapi::PageParams, ("environment_id" = Option<i64>, Query, minimum = 1, description = "Only the connectors of this environment")),
+    responses((status = 200, description = "A page of them, in ascending id order", body = crate::domain::Paged<DatabaseConnector>)),
+)]
 pub async fn list(
     state: web::Data<AppState>,
     _user: AuthUser,
@@ -25,6 +29,11 @@ pub async fn list(
     list_answer::<DatabaseConnector>(&state.pool, filters, query.page()?).await
 }
 
+/// Reads one database connector (never its password).
+#[utoipa::path(get, path = "/database-connectors/{databaseConnectorId}", operation_id = "getDatabaseConnectorById", tag = "databaseConnector",
+    params(("databaseConnectorId" = i64, Path, minimum = 1)),
+    responses((status = 200, description = "Found", body = DatabaseConnector)),
+)]
 pub async fn get_one(
     state: web::Data<AppState>,
     _user: AuthUser,
@@ -33,11 +42,13 @@ pub async fn get_one(
     get_answer::<DatabaseConnector>(&state.pool, &req, "databaseConnectorId").await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = DatabaseConnectorBody)]
 struct Body {
     database_connector_id: Option<Int>,
     connector_name: Option<String>,
+    #[schema(schema_with = crate::domain::schema::database_type)]
     database_type: Option<String>,
     environment_id: Option<Int>,
     host: Option<String>,
@@ -46,6 +57,7 @@ struct Body {
     schema_name: Option<String>,
     username: Option<String>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, write_only)]
     password: Option<Option<String>>,
 }
 
@@ -68,6 +80,17 @@ fn check_database_type(value: Option<&str>) -> ApiResult<()> {
     }
 }
 
+/// Creates a database connector.
+///
+/// The password is stored encrypted and is never answered. Role: ADMIN.
+#[utoipa::path(post, path = "/database-connectors", operation_id = "createDatabaseConnector", tag = "databaseConnector",
+    request_body = Body,
+    responses(
+        (status = 201, description = "Created", body = DatabaseConnector),
+        (status = 409, description = "A connector of this name exists", body = crate::api::openapi::ErrorAnswer),
+        (status = 404, description = "The environment does not exist", body = crate::api::openapi::ErrorAnswer),
+    ),
+)]
 pub async fn create(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -108,6 +131,17 @@ pub async fn create(
     Ok(HttpResponse::Created().json(created))
 }
 
+/// Changes a database connector.
+///
+/// Changes the fields the body carries; ids and creation fields cannot change. Role: ADMIN.
+#[utoipa::path(put, path = "/database-connectors/{databaseConnectorId}", operation_id = "updateDatabaseConnector", tag = "databaseConnector",
+    params(("databaseConnectorId" = i64, Path, minimum = 1)),
+    request_body = Body,
+    responses(
+        (status = 200, description = "The whole updated object", body = DatabaseConnector),
+        (status = 409, description = "A connector of this name exists", body = crate::api::openapi::ErrorAnswer),
+    ),
+)]
 pub async fn update(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -149,6 +183,16 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(updated))
 }
 
+/// Deletes a database connector.
+///
+/// Role: ADMIN.
+#[utoipa::path(delete, path = "/database-connectors/{databaseConnectorId}", operation_id = "deleteDatabaseConnector", tag = "databaseConnector",
+    params(("databaseConnectorId" = i64, Path, minimum = 1)),
+    responses(
+        (status = 200, description = "Deleted; the body is empty"),
+        (status = 409, description = "Rulesets still use it", body = crate::api::openapi::ErrorAnswer),
+    ),
+)]
 pub async fn delete_one(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -158,8 +202,17 @@ pub async fn delete_one(
     delete_answer::<DatabaseConnector>(&state.pool, &req, "databaseConnectorId").await
 }
 
-/// Connects to the connector's database: `{"response": "Connection Succeeded"}` or
-/// `{"response": "Connection Failed", "errorMessage"...}` with the reason.
+/// Tests a database connector.
+///
+/// Connects to the connector's database: `{"response": "Connection Succeeded"}`, or
+/// `{"response": "Connection Failed", "reason": ...}`. Role: ADMIN.
+#[utoipa::path(post, path = "/database-connectors/{databaseConnectorId}/test", operation_id = "testDatabaseConnector", tag = "databaseConnector",
+    params(("databaseConnectorId" = i64, Path, minimum = 1)),
+    responses(
+        (status = 200, description = "Whether maskd could connect", body = ConnectionTest),
+        (status = 409, description = "The stored password cannot be decrypted with the current MASKD_SECRET_KEY", body = crate::api::openapi::ErrorAnswer),
+    ),
+)]
 pub async fn test(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -169,10 +222,24 @@ pub async fn test(
     let id = request::path_id(&req, "databaseConnectorId")?;
     let target = target_of(&state, id).await?;
     Ok(match target.test().await {
-        Ok(()) => HttpResponse::Ok().json(json!({ "response": "Connection Succeeded" })),
-        Err(e) => HttpResponse::Ok()
-            .json(json!({ "response": "Connection Failed", "reason": e.to_string() })),
+        Ok(()) => HttpResponse::Ok().json(ConnectionTest {
+            response: "Connection Succeeded",
+            reason: None,
+        }),
+        Err(e) => HttpResponse::Ok().json(ConnectionTest {
+            response: "Connection Failed",
+            reason: Some(e.to_string()),
+        }),
     })
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+struct ConnectionTest {
+    /// `Connection Succeeded` or `Connection Failed`.
+    response: &'static str,
+    /// Why the connection failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
 }
 
 /// A connector's target database, with its password decrypted.

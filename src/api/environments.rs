@@ -10,6 +10,11 @@ use crate::domain::serde_helpers::Int;
 use crate::store::Filter;
 use crate::store::environments::{self, ApplicationRef, Changes, Environment};
 
+/// Lists environments.
+#[utoipa::path(get, path = "/environments", operation_id = "getAllEnvironments", tag = "environment",
+    params(crate::api::openapi::PageParams, ("application_id" = Option<i64>, Query, minimum = 1, description = "Only the environments of this application")),
+    responses((status = 200, description = "A page of them, in ascending id order", body = crate::domain::Paged<Environment>)),
+)]
 pub async fn list(
     state: web::Data<AppState>,
     _user: AuthUser,
@@ -23,6 +28,11 @@ pub async fn list(
     list_answer::<Environment>(&state.pool, filters, query.page()?).await
 }
 
+/// Reads one environment.
+#[utoipa::path(get, path = "/environments/{environmentId}", operation_id = "getEnvironmentById", tag = "environment",
+    params(("environmentId" = i64, Path, minimum = 1)),
+    responses((status = 200, description = "Found", body = Environment)),
+)]
 pub async fn get_one(
     state: web::Data<AppState>,
     _user: AuthUser,
@@ -31,13 +41,15 @@ pub async fn get_one(
     get_answer::<Environment>(&state.pool, &req, "environmentId").await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = EnvironmentBody)]
 struct Body {
     environment_id: Option<Int>,
     environment_name: Option<String>,
     application_id: Option<Int>,
     application_name: Option<String>,
+    #[schema(schema_with = crate::domain::schema::purpose)]
     purpose: Option<String>,
 }
 
@@ -51,6 +63,18 @@ fn purpose(value: Option<String>) -> ApiResult<Option<String>> {
     }
 }
 
+/// Creates an environment.
+///
+/// Name its application by `applicationId`, or by `applicationName` (created when missing, as
+/// Delphix does). Role: ADMIN.
+#[utoipa::path(post, path = "/environments", operation_id = "createEnvironment", tag = "environment",
+    request_body = Body,
+    responses(
+        (status = 201, description = "Created", body = Environment),
+        (status = 409, description = "An environment of this name exists", body = crate::api::openapi::ErrorAnswer),
+        (status = 404, description = "The application given by applicationId does not exist", body = crate::api::openapi::ErrorAnswer),
+    ),
+)]
 pub async fn create(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -90,6 +114,17 @@ pub async fn create(
     }
 }
 
+/// Changes an environment.
+///
+/// Changes the fields the body carries; ids and creation fields cannot change. Role: ADMIN.
+#[utoipa::path(put, path = "/environments/{environmentId}", operation_id = "updateEnvironment", tag = "environment",
+    params(("environmentId" = i64, Path, minimum = 1)),
+    request_body = Body,
+    responses(
+        (status = 200, description = "The whole updated object", body = Environment),
+        (status = 409, description = "An environment of this name exists", body = crate::api::openapi::ErrorAnswer),
+    ),
+)]
 pub async fn update(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -124,6 +159,16 @@ pub async fn update(
     }
 }
 
+/// Deletes an environment.
+///
+/// Role: ADMIN.
+#[utoipa::path(delete, path = "/environments/{environmentId}", operation_id = "deleteEnvironment", tag = "environment",
+    params(("environmentId" = i64, Path, minimum = 1)),
+    responses(
+        (status = 200, description = "Deleted; the body is empty"),
+        (status = 409, description = "Connectors, rulesets or jobs still belong to it", body = crate::api::openapi::ErrorAnswer),
+    ),
+)]
 pub async fn delete_one(
     state: web::Data<AppState>,
     user: AuthUser,

@@ -13,6 +13,11 @@ use crate::store::Filter;
 use crate::store::executions::{self, Execution, Submission};
 use crate::store::jobs::MaskingJob;
 
+/// Lists executions.
+#[utoipa::path(get, path = "/executions", operation_id = "getAllExecutions", tag = "execution",
+    params(crate::api::openapi::PageParams, ("job_id" = Option<i64>, Query, minimum = 1, description = "Only the executions of this job"), ("execution_status" = Option<ExecutionStatus>, Query, description = "Only the executions in this status")),
+    responses((status = 200, description = "A page of them, in ascending id order", body = crate::domain::Paged<Execution>)),
+)]
 pub async fn list(
     state: web::Data<AppState>,
     _user: AuthUser,
@@ -29,6 +34,11 @@ pub async fn list(
     list_answer::<Execution>(&state.pool, filters, query.page()?).await
 }
 
+/// Reads one execution.
+#[utoipa::path(get, path = "/executions/{executionId}", operation_id = "getExecutionById", tag = "execution",
+    params(("executionId" = i64, Path, minimum = 1)),
+    responses((status = 200, description = "Found", body = Execution)),
+)]
 pub async fn get_one(
     state: web::Data<AppState>,
     _user: AuthUser,
@@ -37,15 +47,28 @@ pub async fn get_one(
     get_answer::<Execution>(&state.pool, &req, "executionId").await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct NewExecution {
+    #[schema(required = true)]
     job_id: Option<Int>,
     target_connector_id: Option<Int>,
     source_connector_id: Option<Int>,
+    #[schema(schema_with = crate::domain::schema::connector_type)]
     connector_type: Option<String>,
 }
 
+/// Runs a masking job: a new QUEUED execution, claimed by a free worker on any instance.
+///
+/// Role: OPERATOR.
+#[utoipa::path(post, path = "/executions", operation_id = "createExecution", tag = "execution",
+    request_body = NewExecution,
+    responses(
+        (status = 201, description = "Created", body = Execution),
+        (status = 409, description = "The job has an execution that is QUEUED, RUNNING, or CANCELLED but not yet stopped", body = crate::api::openapi::ErrorAnswer),
+        (status = 404, description = "The job, or a connector given, does not exist", body = crate::api::openapi::ErrorAnswer),
+    ),
+)]
 pub async fn create(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -122,8 +145,23 @@ async fn explain_refused_submission(state: &AppState, s: &Submission) -> ApiErro
     }
 }
 
-/// `POST /executions/{executionId}/cancel?expectedStatus=&graceful=`: one conditional statement
-/// decides, and the answer comes from its result.
+/// Cancels an execution by ID.
+///
+/// One conditional statement decides, and the answer comes from its result. A QUEUED execution
+/// gets its endTime at once; a RUNNING one is CANCELLED when this answers, and its worker (on any
+/// instance) stops within a second and then sets endTime. A retried cancel of a CANCELLED execution
+/// answers 200 with it unchanged. Role: OPERATOR.
+#[utoipa::path(post, path = "/executions/{executionId}/cancel", operation_id = "cancelExecution", tag = "execution",
+    params(
+        ("executionId" = i64, Path, minimum = 1, description = "The ID of the execution to cancel"),
+        ("expectedStatus" = Option<ExpectedStatus>, Query, description = "The expected status of the execution to cancel to prevent cancelling a queued job that has transitioned to a running state since the request was issued"),
+        ("graceful" = Option<bool>, Query, description = "A cancellation strategy to re-enable SQL objects that were disabled earlier in the execution before terminating"),
+    ),
+    responses(
+        (status = 200, description = "The execution as it stands after the cancel", body = Execution),
+        (status = 400, description = "The status differs from expectedStatus, or the execution has already finished; errorMessage names the status. Also a bad executionId, expectedStatus or graceful", body = crate::api::openapi::ErrorAnswer),
+    ),
+)]
 pub async fn cancel(
     state: web::Data<AppState>,
     user: AuthUser,

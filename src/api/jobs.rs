@@ -9,6 +9,11 @@ use crate::domain::Role;
 use crate::domain::serde_helpers::{Int, present};
 use crate::store::jobs::{self, Deleted, JobFields, MaskingJob};
 
+/// Lists masking jobs.
+#[utoipa::path(get, path = "/masking-jobs", operation_id = "getAllMaskingJobs", tag = "maskingJob",
+    params(crate::api::openapi::PageParams, ("environment_id" = Option<i64>, Query, minimum = 1, description = "Only the jobs whose ruleset is in this environment")),
+    responses((status = 200, description = "A page of them, in ascending id order", body = crate::domain::Paged<MaskingJob>)),
+)]
 pub async fn list(
     state: web::Data<AppState>,
     _user: AuthUser,
@@ -22,6 +27,11 @@ pub async fn list(
     list_answer::<MaskingJob>(&state.pool, filters, query.page()?).await
 }
 
+/// Reads one masking job.
+#[utoipa::path(get, path = "/masking-jobs/{maskingJobId}", operation_id = "getMaskingJobById", tag = "maskingJob",
+    params(("maskingJobId" = i64, Path, minimum = 1)),
+    responses((status = 200, description = "Found", body = MaskingJob)),
+)]
 pub async fn get_one(
     state: web::Data<AppState>,
     _user: AuthUser,
@@ -30,8 +40,9 @@ pub async fn get_one(
     get_answer::<MaskingJob>(&state.pool, &req, "maskingJobId").await
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = DatabaseMaskingOptionsBody)]
 struct OptionsBody {
     commit_size: Option<Int>,
     disable_constraints: Option<bool>,
@@ -40,15 +51,18 @@ struct OptionsBody {
     batch_update: Option<bool>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = MaskingJobBody)]
 struct Body {
     masking_job_id: Option<Int>,
     job_name: Option<String>,
     ruleset_id: Option<Int>,
+    #[schema(schema_with = crate::domain::schema::ruleset_type)]
     ruleset_type: Option<String>,
     feedback_size: Option<Int>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
     job_description: Option<Option<String>>,
     multi_tenant: Option<bool>,
     on_the_fly_masking: Option<bool>,
@@ -109,6 +123,17 @@ fn fields(body: Body) -> ApiResult<JobFields> {
     })
 }
 
+/// Creates a masking job.
+///
+/// Role: ADMIN.
+#[utoipa::path(post, path = "/masking-jobs", operation_id = "createMaskingJob", tag = "maskingJob",
+    request_body = Body,
+    responses(
+        (status = 201, description = "Created", body = MaskingJob),
+        (status = 409, description = "A job of this name exists", body = crate::api::openapi::ErrorAnswer),
+        (status = 404, description = "The ruleset does not exist", body = crate::api::openapi::ErrorAnswer),
+    ),
+)]
 pub async fn create(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -138,6 +163,17 @@ pub async fn create(
     Ok(HttpResponse::Created().json(created))
 }
 
+/// Changes a masking job.
+///
+/// Changes the fields the body carries; ids and creation fields cannot change. Role: ADMIN.
+#[utoipa::path(put, path = "/masking-jobs/{maskingJobId}", operation_id = "updateMaskingJob", tag = "maskingJob",
+    params(("maskingJobId" = i64, Path, minimum = 1)),
+    request_body = Body,
+    responses(
+        (status = 200, description = "The whole updated object", body = MaskingJob),
+        (status = 409, description = "A job of this name exists", body = crate::api::openapi::ErrorAnswer),
+    ),
+)]
 pub async fn update(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -163,6 +199,16 @@ pub async fn update(
     }
 }
 
+/// Deletes a masking job and its finished executions.
+///
+/// Role: ADMIN.
+#[utoipa::path(delete, path = "/masking-jobs/{maskingJobId}", operation_id = "deleteMaskingJob", tag = "maskingJob",
+    params(("maskingJobId" = i64, Path, minimum = 1)),
+    responses(
+        (status = 200, description = "Deleted; the body is empty"),
+        (status = 409, description = "The job has an execution that has not stopped", body = crate::api::openapi::ErrorAnswer),
+    ),
+)]
 pub async fn delete_one(
     state: web::Data<AppState>,
     user: AuthUser,

@@ -11,6 +11,7 @@ mod connectors;
 mod environments;
 mod executions;
 mod jobs;
+mod openapi;
 mod reports;
 mod rulesets;
 mod system;
@@ -18,7 +19,7 @@ mod table_metadata;
 
 use std::time::Duration;
 
-use actix_web::web::{self, ServiceConfig, delete, get, post, put};
+use actix_web::web::{self, ServiceConfig, get};
 use actix_web::{HttpRequest, HttpResponse};
 use serde::Serialize;
 use sqlx::PgPool;
@@ -37,8 +38,9 @@ pub struct AppState {
     pub token_ttl: Duration,
 }
 
-/// Registers every endpoint under both base paths, plus the health checks at the root.
+/// Registers Swagger UI, every endpoint under both base paths, and the health checks at the root.
 pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.configure(openapi::swagger_ui);
     for base in BASE_PATHS {
         cfg.service(web::scope(base).configure(endpoints));
     }
@@ -46,113 +48,79 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(web::resource("/readyz").route(get().to(system::readyz)));
 }
 
-fn endpoints(cfg: &mut ServiceConfig) {
-    cfg.service(web::resource("/login").route(post().to(auth::login)))
-        .service(web::resource("/logout").route(put().to(auth::logout)))
-        .service(web::resource("/system-information").route(get().to(system::information)))
-        .service(web::resource("/healthz").route(get().to(system::healthz)))
-        .service(web::resource("/readyz").route(get().to(system::readyz)))
-        .service(
-            web::resource("/applications")
-                .route(get().to(applications::list))
-                .route(post().to(applications::create)),
-        )
-        .service(
-            web::resource("/applications/{applicationId}")
-                .route(get().to(applications::get_one))
-                .route(delete().to(applications::delete_one)),
-        )
-        .service(
-            web::resource("/environments")
-                .route(get().to(environments::list))
-                .route(post().to(environments::create)),
-        )
-        .service(
-            web::resource("/environments/{environmentId}")
-                .route(get().to(environments::get_one))
-                .route(put().to(environments::update))
-                .route(delete().to(environments::delete_one)),
-        )
-        .service(
-            web::resource("/database-connectors")
-                .route(get().to(connectors::list))
-                .route(post().to(connectors::create)),
-        )
-        .service(
-            web::resource("/database-connectors/{databaseConnectorId}")
-                .route(get().to(connectors::get_one))
-                .route(put().to(connectors::update))
-                .route(delete().to(connectors::delete_one)),
-        )
-        .service(
-            web::resource("/database-connectors/{databaseConnectorId}/test")
-                .route(post().to(connectors::test)),
-        )
-        .service(
-            web::resource("/database-rulesets")
-                .route(get().to(rulesets::list))
-                .route(post().to(rulesets::create)),
-        )
-        .service(
-            web::resource("/database-rulesets/{databaseRulesetId}")
-                .route(get().to(rulesets::get_one))
-                .route(put().to(rulesets::update))
-                .route(delete().to(rulesets::delete_one)),
-        )
-        .service(
-            web::resource("/table-metadata")
-                .route(get().to(table_metadata::list))
-                .route(post().to(table_metadata::create)),
-        )
-        .service(
-            web::resource("/table-metadata/{tableMetadataId}")
-                .route(get().to(table_metadata::get_one))
-                .route(put().to(table_metadata::update))
-                .route(delete().to(table_metadata::delete_one)),
-        )
-        .service(web::resource("/column-metadata").route(get().to(table_metadata::list_columns)))
-        .service(
-            web::resource("/column-metadata/{columnMetadataId}")
-                .route(get().to(table_metadata::get_column))
-                .route(put().to(table_metadata::update_column)),
-        )
-        .service(web::resource("/algorithms").route(get().to(algorithms::list)))
-        .service(web::resource("/algorithms/{algorithmName}").route(get().to(algorithms::get_one)))
-        .service(web::resource("/domains").route(get().to(algorithms::domains)))
-        .service(web::resource("/domains/{domainName}").route(get().to(algorithms::get_domain)))
-        .service(web::resource("/syncable-objects").route(get().to(algorithms::syncable_objects)))
-        .service(web::resource("/file-connectors").route(get().to(algorithms::file_connectors)))
-        .service(web::resource("/file-rulesets").route(get().to(algorithms::file_rulesets)))
-        .service(
-            web::resource("/masking-jobs")
-                .route(get().to(jobs::list))
-                .route(post().to(jobs::create)),
-        )
-        .service(
-            web::resource("/masking-jobs/{maskingJobId}")
-                .route(get().to(jobs::get_one))
-                .route(put().to(jobs::update))
-                .route(delete().to(jobs::delete_one)),
-        )
-        .service(
-            web::resource("/executions")
-                .route(get().to(executions::list))
-                .route(post().to(executions::create)),
-        )
-        .service(web::resource("/executions/{executionId}").route(get().to(executions::get_one)))
-        .service(
-            web::resource("/executions/{executionId}/cancel").route(post().to(executions::cancel)),
-        )
-        .service(web::resource("/execution-components").route(get().to(reports::list_components)))
-        .service(
-            web::resource("/execution-components/{executionComponentId}")
-                .route(get().to(reports::get_component)),
-        )
-        .service(web::resource("/execution-events").route(get().to(reports::list_events)))
-        .service(
-            web::resource("/execution-events/{executionEventId}")
-                .route(get().to(reports::get_event)),
-        );
+/// Declares every endpoint under the base paths once: `endpoints` registers them with actix, and
+/// `ROUTES` lists them, so the OpenAPI document can be checked against what is really served.
+macro_rules! endpoint_table {
+    ($($path:literal { $($method:ident => $handler:path),+ $(,)? })*) => {
+        /// `(method, path)` of every endpoint under the base paths.
+        pub const ROUTES: &[(&str, &str)] = &[$($((stringify!($method), $path)),+),*];
+
+        fn endpoints(cfg: &mut ServiceConfig) {
+            $(cfg.service(web::resource($path)$(.route(web::$method().to($handler)))+);)*
+        }
+    };
+}
+
+endpoint_table! {
+    "/login" { post => auth::login }
+    "/logout" { put => auth::logout }
+    "/system-information" { get => system::information }
+    "/healthz" { get => system::healthz }
+    "/readyz" { get => system::readyz }
+    "/openapi.json" { get => openapi::document }
+    "/swagger-basepath.json" { get => openapi::swagger_basepath }
+    "/applications" { get => applications::list, post => applications::create }
+    "/applications/{applicationId}" { get => applications::get_one, delete => applications::delete_one }
+    "/environments" { get => environments::list, post => environments::create }
+    "/environments/{environmentId}" {
+        get => environments::get_one,
+        put => environments::update,
+        delete => environments::delete_one,
+    }
+    "/database-connectors" { get => connectors::list, post => connectors::create }
+    "/database-connectors/{databaseConnectorId}" {
+        get => connectors::get_one,
+        put => connectors::update,
+        delete => connectors::delete_one,
+    }
+    "/database-connectors/{databaseConnectorId}/test" { post => connectors::test }
+    "/database-rulesets" { get => rulesets::list, post => rulesets::create }
+    "/database-rulesets/{databaseRulesetId}" {
+        get => rulesets::get_one,
+        put => rulesets::update,
+        delete => rulesets::delete_one,
+    }
+    "/table-metadata" { get => table_metadata::list, post => table_metadata::create }
+    "/table-metadata/{tableMetadataId}" {
+        get => table_metadata::get_one,
+        put => table_metadata::update,
+        delete => table_metadata::delete_one,
+    }
+    "/column-metadata" { get => table_metadata::list_columns }
+    "/column-metadata/{columnMetadataId}" {
+        get => table_metadata::get_column,
+        put => table_metadata::update_column,
+    }
+    "/algorithms" { get => algorithms::list }
+    "/algorithms/{algorithmName}" { get => algorithms::get_one }
+    "/domains" { get => algorithms::domains }
+    "/domains/{domainName}" { get => algorithms::get_domain }
+    "/syncable-objects" { get => algorithms::syncable_objects }
+    "/file-connectors" { get => algorithms::file_connectors }
+    "/file-rulesets" { get => algorithms::file_rulesets }
+    "/masking-jobs" { get => jobs::list, post => jobs::create }
+    "/masking-jobs/{maskingJobId}" {
+        get => jobs::get_one,
+        put => jobs::update,
+        delete => jobs::delete_one,
+    }
+    "/executions" { get => executions::list, post => executions::create }
+    "/executions/{executionId}" { get => executions::get_one }
+    "/executions/{executionId}/cancel" { post => executions::cancel }
+    "/execution-components" { get => reports::list_components }
+    "/execution-components/{executionComponentId}" { get => reports::get_component }
+    "/execution-events" { get => reports::list_events }
+    "/execution-events/{executionEventId}" { get => reports::get_event }
 }
 
 /// A page of a resource's list, refusing a page past the last one.

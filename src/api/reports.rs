@@ -18,6 +18,11 @@ fn by_execution(req: &HttpRequest) -> ApiResult<(Vec<Filter>, crate::domain::Pag
     Ok((filters, query.page()?))
 }
 
+/// Lists execution components: one per masked table.
+#[utoipa::path(get, path = "/execution-components", operation_id = "getAllExecutionComponents", tag = "executionComponent",
+    params(crate::api::openapi::PageParams, ("execution_id" = Option<i64>, Query, minimum = 1, description = "Only the components of this execution")),
+    responses((status = 200, description = "A page of them, in ascending id order", body = crate::domain::Paged<ExecutionComponent>)),
+)]
 pub async fn list_components(
     state: web::Data<AppState>,
     _user: AuthUser,
@@ -27,6 +32,11 @@ pub async fn list_components(
     list_answer::<ExecutionComponent>(&state.pool, filters, page).await
 }
 
+/// Reads one execution component.
+#[utoipa::path(get, path = "/execution-components/{executionComponentId}", operation_id = "getExecutionComponentById", tag = "executionComponent",
+    params(("executionComponentId" = i64, Path, minimum = 1)),
+    responses((status = 200, description = "Found", body = ExecutionComponent)),
+)]
 pub async fn get_component(
     state: web::Data<AppState>,
     _user: AuthUser,
@@ -35,6 +45,11 @@ pub async fn get_component(
     get_answer::<ExecutionComponent>(&state.pool, &req, "executionComponentId").await
 }
 
+/// Lists execution events.
+#[utoipa::path(get, path = "/execution-events", operation_id = "getAllExecutionEvents", tag = "executionEvent",
+    params(crate::api::openapi::PageParams, ("execution_id" = Option<i64>, Query, minimum = 1, description = "Only the events of this execution")),
+    responses((status = 200, description = "A page of them, in ascending id order", body = crate::domain::Paged<ExecutionEvent>)),
+)]
 pub async fn list_events(
     state: web::Data<AppState>,
     _user: AuthUser,
@@ -44,6 +59,11 @@ pub async fn list_events(
     list_answer::<ExecutionEvent>(&state.pool, filters, page).await
 }
 
+/// Reads one execution event.
+#[utoipa::path(get, path = "/execution-events/{executionEventId}", operation_id = "getExecutionEventById", tag = "executionEvent",
+    params(("executionEventId" = i64, Path, minimum = 1)),
+    responses((status = 200, description = "Found", body = ExecutionEvent)),
+)]
 pub async fn get_event(
     state: web::Data<AppState>,
     _user: AuthUser,

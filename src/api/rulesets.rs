@@ -9,6 +9,11 @@ use crate::domain::Role;
 use crate::domain::serde_helpers::Int;
 use crate::store::rulesets::{self, DatabaseRuleset};
 
+/// Lists database rulesets.
+#[utoipa::path(get, path = "/database-rulesets", operation_id = "getAllDatabaseRulesets", tag = "databaseRuleset",
+    params(crate::api::openapi::PageParams, ("environment_id" = Option<i64>, Query, minimum = 1, description = "Only the rulesets whose connector is in this environment")),
+    responses((status = 200, description = "A page of them, in ascending id order", body = crate::domain::Paged<DatabaseRuleset>)),
+)]
 pub async fn list(
     state: web::Data<AppState>,
     _user: AuthUser,
@@ -22,6 +27,11 @@ pub async fn list(
     list_answer::<DatabaseRuleset>(&state.pool, filters, query.page()?).await
 }
 
+/// Reads one database ruleset.
+#[utoipa::path(get, path = "/database-rulesets/{databaseRulesetId}", operation_id = "getDatabaseRulesetById", tag = "databaseRuleset",
+    params(("databaseRulesetId" = i64, Path, minimum = 1)),
+    responses((status = 200, description = "Found", body = DatabaseRuleset)),
+)]
 pub async fn get_one(
     state: web::Data<AppState>,
     _user: AuthUser,
@@ -30,14 +40,26 @@ pub async fn get_one(
     get_answer::<DatabaseRuleset>(&state.pool, &req, "databaseRulesetId").await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = DatabaseRulesetBody)]
 struct Body {
     database_ruleset_id: Option<Int>,
     ruleset_name: Option<String>,
     database_connector_id: Option<Int>,
 }
 
+/// Creates a database ruleset.
+///
+/// Role: ADMIN.
+#[utoipa::path(post, path = "/database-rulesets", operation_id = "createDatabaseRuleset", tag = "databaseRuleset",
+    request_body = Body,
+    responses(
+        (status = 201, description = "Created", body = DatabaseRuleset),
+        (status = 409, description = "A ruleset of this name exists", body = crate::api::openapi::ErrorAnswer),
+        (status = 404, description = "The connector does not exist", body = crate::api::openapi::ErrorAnswer),
+    ),
+)]
 pub async fn create(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -63,6 +85,17 @@ pub async fn create(
     Ok(HttpResponse::Created().json(created))
 }
 
+/// Changes a database ruleset.
+///
+/// Changes the fields the body carries; ids and creation fields cannot change. Role: ADMIN.
+#[utoipa::path(put, path = "/database-rulesets/{databaseRulesetId}", operation_id = "updateDatabaseRuleset", tag = "databaseRuleset",
+    params(("databaseRulesetId" = i64, Path, minimum = 1)),
+    request_body = Body,
+    responses(
+        (status = 200, description = "The whole updated object", body = DatabaseRuleset),
+        (status = 409, description = "A ruleset of this name exists", body = crate::api::openapi::ErrorAnswer),
+    ),
+)]
 pub async fn update(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -93,6 +126,16 @@ pub async fn update(
     }
 }
 
+/// Deletes a database ruleset and its table and column metadata.
+///
+/// Role: ADMIN.
+#[utoipa::path(delete, path = "/database-rulesets/{databaseRulesetId}", operation_id = "deleteDatabaseRuleset", tag = "databaseRuleset",
+    params(("databaseRulesetId" = i64, Path, minimum = 1)),
+    responses(
+        (status = 200, description = "Deleted; the body is empty"),
+        (status = 409, description = "Jobs still use it", body = crate::api::openapi::ErrorAnswer),
+    ),
+)]
 pub async fn delete_one(
     state: web::Data<AppState>,
     user: AuthUser,

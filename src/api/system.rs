@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use actix_web::{HttpResponse, web};
-use serde_json::json;
+use serde::Serialize;
 
 use super::AppState;
 use super::error::error_response;
@@ -12,26 +12,52 @@ use super::error::error_response;
 pub const ENGINE_VERSION: &str = "2025.3.0.0";
 pub const API_VERSION: &str = "5.1.43";
 
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+struct SystemInformation {
+    /// The Delphix engine release whose API maskd implements, compared by clients as a version.
+    version: &'static str,
+    api_version: &'static str,
+    product_name: &'static str,
+    product_version: &'static str,
+    build_time: Option<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+struct Health {
+    status: &'static str,
+}
+
+/// Version information; needs no token.
+#[utoipa::path(get, path = "/system-information", operation_id = "getSystemInformation", tag = "system", security(()),
+    responses((status = 200, description = "Versions", body = SystemInformation)),
+)]
 pub async fn information() -> HttpResponse {
-    HttpResponse::Ok().json(json!({
-        "version": ENGINE_VERSION,
-        "apiVersion": API_VERSION,
-        "productName": "maskd",
-        "productVersion": env!("CARGO_PKG_VERSION"),
-        "buildTime": null,
-    }))
+    HttpResponse::Ok().json(SystemInformation {
+        version: ENGINE_VERSION,
+        api_version: API_VERSION,
+        product_name: "maskd",
+        product_version: env!("CARGO_PKG_VERSION"),
+        build_time: None,
+    })
 }
 
-/// Alive: the process answers.
+/// Liveness: the process answers.
+#[utoipa::path(get, path = "/healthz", operation_id = "getLiveness", tag = "system", security(()),
+    responses((status = 200, description = "`{\"status\": \"alive\"}`", body = Health)),
+)]
 pub async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(json!({ "status": "alive" }))
+    HttpResponse::Ok().json(Health { status: "alive" })
 }
 
-/// Ready: maskd's database answers.
+/// Readiness: maskd's database answers.
+#[utoipa::path(get, path = "/readyz", operation_id = "getReadiness", tag = "system", security(()),
+    responses((status = 200, description = "`{\"status\": \"ready\"}`", body = Health)),
+)]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let ping = sqlx::query_scalar::<_, i32>("SELECT 1").fetch_one(&state.pool);
     match tokio::time::timeout(Duration::from_secs(3), ping).await {
-        Ok(Ok(_)) => HttpResponse::Ok().json(json!({ "status": "ready" })),
+        Ok(Ok(_)) => HttpResponse::Ok().json(Health { status: "ready" }),
         _ => error_response(
             actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
             "maskd's database is not reachable",

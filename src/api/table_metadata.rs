@@ -17,6 +17,11 @@ use crate::store::Filter;
 use crate::store::connectors;
 use crate::store::table_metadata::{self, ColumnChanges, ColumnMetadata, TableMetadata};
 
+/// Lists table metadata.
+#[utoipa::path(get, path = "/table-metadata", operation_id = "getAllTableMetadata", tag = "tableMetadata",
+    params(crate::api::openapi::PageParams, ("ruleset_id" = Option<i64>, Query, minimum = 1, description = "Only the tables of this ruleset")),
+    responses((status = 200, description = "A page of them, in ascending id order", body = crate::domain::Paged<TableMetadata>)),
+)]
 pub async fn list(
     state: web::Data<AppState>,
     _user: AuthUser,
@@ -30,6 +35,11 @@ pub async fn list(
     list_answer::<TableMetadata>(&state.pool, filters, query.page()?).await
 }
 
+/// Reads one table metadata.
+#[utoipa::path(get, path = "/table-metadata/{tableMetadataId}", operation_id = "getTableMetadataById", tag = "tableMetadata",
+    params(("tableMetadataId" = i64, Path, minimum = 1)),
+    responses((status = 200, description = "Found", body = TableMetadata)),
+)]
 pub async fn get_one(
     state: web::Data<AppState>,
     _user: AuthUser,
@@ -38,16 +48,30 @@ pub async fn get_one(
     get_answer::<TableMetadata>(&state.pool, &req, "tableMetadataId").await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = TableMetadataBody)]
 struct TableBody {
     table_metadata_id: Option<Int>,
     table_name: Option<String>,
     ruleset_id: Option<Int>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
     key_column: Option<Option<String>>,
 }
 
+/// Adds a table of the target database to a ruleset.
+///
+/// maskd reads the table's columns from the target's catalog and creates their column metadata.
+/// Role: ADMIN.
+#[utoipa::path(post, path = "/table-metadata", operation_id = "createTableMetadata", tag = "tableMetadata",
+    request_body = TableBody,
+    responses(
+        (status = 201, description = "Created", body = TableMetadata),
+        (status = 409, description = "The table is in the ruleset already", body = crate::api::openapi::ErrorAnswer),
+        (status = 404, description = "The ruleset, or the table in the target's catalog, does not exist", body = crate::api::openapi::ErrorAnswer),
+    ),
+)]
 pub async fn create(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -104,6 +128,16 @@ pub async fn create(
     Ok(HttpResponse::Created().json(created))
 }
 
+/// Changes a table metadata (its key column).
+///
+/// Changes the fields the body carries; ids and creation fields cannot change. Role: ADMIN.
+#[utoipa::path(put, path = "/table-metadata/{tableMetadataId}", operation_id = "updateTableMetadata", tag = "tableMetadata",
+    params(("tableMetadataId" = i64, Path, minimum = 1)),
+    request_body = TableBody,
+    responses(
+        (status = 200, description = "The whole updated object", body = TableMetadata),
+    ),
+)]
 pub async fn update(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -143,6 +177,16 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(updated))
 }
 
+/// Removes a table from its ruleset.
+///
+/// Role: ADMIN.
+#[utoipa::path(delete, path = "/table-metadata/{tableMetadataId}", operation_id = "deleteTableMetadata", tag = "tableMetadata",
+    params(("tableMetadataId" = i64, Path, minimum = 1)),
+    responses(
+        (status = 200, description = "Deleted; the body is empty"),
+        (status = 409, description = "An execution that has not stopped uses it", body = crate::api::openapi::ErrorAnswer),
+    ),
+)]
 pub async fn delete_one(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -152,6 +196,11 @@ pub async fn delete_one(
     delete_answer::<TableMetadata>(&state.pool, &req, "tableMetadataId").await
 }
 
+/// Lists column metadata.
+#[utoipa::path(get, path = "/column-metadata", operation_id = "getAllColumnMetadata", tag = "columnMetadata",
+    params(crate::api::openapi::PageParams, ("table_metadata_id" = Option<i64>, Query, minimum = 1, description = "Only the columns of this table")),
+    responses((status = 200, description = "A page of them, in ascending id order", body = crate::domain::Paged<ColumnMetadata>)),
+)]
 pub async fn list_columns(
     state: web::Data<AppState>,
     _user: AuthUser,
@@ -168,6 +217,11 @@ pub async fn list_columns(
     list_answer::<ColumnMetadata>(&state.pool, filters, query.page()?).await
 }
 
+/// Reads one column metadata.
+#[utoipa::path(get, path = "/column-metadata/{columnMetadataId}", operation_id = "getColumnMetadataById", tag = "columnMetadata",
+    params(("columnMetadataId" = i64, Path, minimum = 1)),
+    responses((status = 200, description = "Found", body = ColumnMetadata)),
+)]
 pub async fn get_column(
     state: web::Data<AppState>,
     _user: AuthUser,
@@ -176,15 +230,18 @@ pub async fn get_column(
     get_answer::<ColumnMetadata>(&state.pool, &req, "columnMetadataId").await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = ColumnMetadataBody)]
 struct ColumnBody {
     column_metadata_id: Option<Int>,
     column_name: Option<String>,
     table_metadata_id: Option<Int>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
     algorithm_name: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
     domain_name: Option<Option<String>>,
     is_masking_attribute: Option<bool>,
 }
@@ -192,6 +249,16 @@ struct ColumnBody {
 /// Sets a column's masking rule. A domain without an algorithm takes the domain's default
 /// algorithm; giving an algorithm marks the column masked unless `isMaskingAttribute` says otherwise;
 /// removing the algorithm unmasks it.
+/// Sets how a column is masked (algorithmName, domainName, isMaskingAttribute).
+///
+/// Changes the fields the body carries; ids and creation fields cannot change. Role: ADMIN.
+#[utoipa::path(put, path = "/column-metadata/{columnMetadataId}", operation_id = "updateColumnMetadata", tag = "columnMetadata",
+    params(("columnMetadataId" = i64, Path, minimum = 1)),
+    request_body = ColumnBody,
+    responses(
+        (status = 200, description = "The whole updated object", body = ColumnMetadata),
+    ),
+)]
 pub async fn update_column(
     state: web::Data<AppState>,
     user: AuthUser,

@@ -3,6 +3,7 @@
 pub mod id;
 pub mod paging;
 pub mod role;
+pub mod schema;
 pub mod serde_helpers;
 pub mod status;
 

@@ -64,7 +64,7 @@ impl Page {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PageInfo {
     pub number_on_page: i64,
@@ -72,7 +72,7 @@ pub struct PageInfo {
 }
 
 /// A list answer: `{"_pageInfo": {...}, "responseList": [...]}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Paged<T> {
     #[serde(rename = "_pageInfo")]
     pub page_info: PageInfo,

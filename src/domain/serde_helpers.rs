@@ -43,6 +43,22 @@ impl<'de> Deserialize<'de> for Int {
     }
 }
 
+impl utoipa::PartialSchema for Int {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::Integer)
+            .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                utoipa::openapi::KnownFormat::Int64,
+            )))
+            .description(Some(
+                "An integer; a decimal string such as \"1\" is accepted too",
+            ))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Int {}
+
 /// Distinguishes a field that is absent (`None`) from one set to null (`Some(None)`), for PUT.
 pub fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
     d: D,

@@ -3,7 +3,7 @@ use sqlx::{FromRow, PgPool};
 
 use super::Resource;
 
-#[derive(Debug, Clone, Serialize, FromRow)]
+#[derive(Debug, Clone, Serialize, FromRow, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Application {
     pub application_id: i64,

@@ -4,11 +4,12 @@ use sqlx::{FromRow, PgPool};
 use super::Resource;
 
 /// A database connector as the API shows it: the password is write-only and never selected here.
-#[derive(Debug, Clone, Serialize, FromRow)]
+#[derive(Debug, Clone, Serialize, FromRow, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DatabaseConnector {
     pub database_connector_id: i64,
     pub connector_name: String,
+    #[schema(schema_with = crate::domain::schema::database_type)]
     pub database_type: String,
     pub environment_id: i64,
     pub host: String,

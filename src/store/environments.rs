@@ -3,12 +3,13 @@ use sqlx::{FromRow, PgPool};
 
 use super::Resource;
 
-#[derive(Debug, Clone, Serialize, FromRow)]
+#[derive(Debug, Clone, Serialize, FromRow, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Environment {
     pub environment_id: i64,
     pub environment_name: String,
     pub application_id: i64,
+    #[schema(schema_with = crate::domain::schema::purpose)]
     pub purpose: String,
 }
 

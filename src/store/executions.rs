@@ -12,8 +12,8 @@ use serde::Serialize;
 use sqlx::{FromRow, PgExecutor};
 
 use super::Resource;
-use crate::domain::serde_helpers;
 use crate::domain::{ExecutionStatus, ExpectedStatus};
+use crate::domain::{schema, serde_helpers};
 
 /// Notified (on commit) with the execution id when an execution is submitted.
 pub const SUBMITTED_CHANNEL: &str = "maskd_execution_submitted";
@@ -21,17 +21,20 @@ pub const SUBMITTED_CHANNEL: &str = "maskd_execution_submitted";
 pub const CANCELLED_CHANNEL: &str = "maskd_execution_cancelled";
 
 /// An execution, with the seed's fields.
-#[derive(Debug, Clone, Serialize, FromRow)]
+#[derive(Debug, Clone, Serialize, FromRow, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Execution {
     pub execution_id: i64,
     pub job_id: i64,
+    #[schema(schema_with = schema::connector_type)]
     pub connector_type: Option<String>,
     pub source_connector_id: Option<i64>,
     pub target_connector_id: Option<i64>,
     #[sqlx(try_from = "String")]
+    #[schema(value_type = ExecutionStatus)]
     pub status: Status,
     pub rows_masked: i64,
+    /// -1 while the rows are being counted.
     pub rows_total: Option<i64>,
     pub bytes_processed: Option<i64>,
     pub bytes_total: Option<i64>,

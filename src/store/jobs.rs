@@ -5,7 +5,7 @@ use sqlx::{FromRow, PgPool};
 use super::{Filter, Resource};
 use crate::domain::serde_helpers;
 
-#[derive(Debug, Clone, Serialize, FromRow)]
+#[derive(Debug, Clone, Serialize, FromRow, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DatabaseMaskingOptions {
     pub commit_size: i32,
@@ -15,13 +15,14 @@ pub struct DatabaseMaskingOptions {
     pub batch_update: bool,
 }
 
-#[derive(Debug, Clone, Serialize, FromRow)]
+#[derive(Debug, Clone, Serialize, FromRow, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MaskingJob {
     pub masking_job_id: i64,
     pub job_name: String,
     pub ruleset_id: i64,
     /// Always DATABASE: file masking does not exist yet.
+    #[schema(schema_with = crate::domain::schema::ruleset_type)]
     pub ruleset_type: String,
     pub feedback_size: i32,
     pub job_description: Option<String>,

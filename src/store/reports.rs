@@ -5,14 +5,15 @@ use serde::Serialize;
 use sqlx::{FromRow, PgExecutor};
 
 use super::Resource;
-use crate::domain::serde_helpers;
+use crate::domain::{ExecutionStatus, schema, serde_helpers};
 
-#[derive(Debug, Clone, Serialize, FromRow)]
+#[derive(Debug, Clone, Serialize, FromRow, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ExecutionComponent {
     pub execution_component_id: i64,
     pub component_name: String,
     pub execution_id: i64,
+    #[schema(value_type = ExecutionStatus)]
     pub status: String,
     pub rows_masked: i64,
     pub rows_total: Option<i64>,
@@ -30,12 +31,15 @@ impl Resource for ExecutionComponent {
          rows_total, start_time, end_time";
 }
 
-#[derive(Debug, Clone, Serialize, FromRow)]
+#[derive(Debug, Clone, Serialize, FromRow, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ExecutionEvent {
     pub execution_event_id: i64,
     pub execution_id: i64,
+    /// `JOB_ABORTED`, `EXECUTION_FAILED`, `UNMASKED_DATA`, `SQL_OBJECTS_LEFT_DISABLED`,
+    /// `CONSTRAINT_NOT_VALIDATED` or `SQL_OBJECT_RESTORE_FAILED`.
     pub event_type: String,
+    #[schema(schema_with = schema::severity)]
     pub severity: String,
     pub cause: Option<String>,
     pub count: Option<i64>,

@@ -3,7 +3,7 @@ use sqlx::{FromRow, PgPool};
 
 use super::{Filter, Resource};
 
-#[derive(Debug, Clone, Serialize, FromRow)]
+#[derive(Debug, Clone, Serialize, FromRow, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DatabaseRuleset {
     pub database_ruleset_id: i64,

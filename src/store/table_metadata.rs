@@ -6,7 +6,7 @@ use sqlx::{FromRow, PgPool};
 use super::Resource;
 use crate::masking::target::CatalogColumn;
 
-#[derive(Debug, Clone, Serialize, FromRow)]
+#[derive(Debug, Clone, Serialize, FromRow, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TableMetadata {
     pub table_metadata_id: i64,
@@ -22,7 +22,7 @@ impl Resource for TableMetadata {
     const COLUMNS: &'static str = "table_metadata_id, table_name, ruleset_id, key_column";
 }
 
-#[derive(Debug, Clone, Serialize, FromRow)]
+#[derive(Debug, Clone, Serialize, FromRow, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ColumnMetadata {
     pub column_metadata_id: i64,

@@ -9,6 +9,7 @@ mod errors;
 mod executions;
 mod helpers;
 mod instances;
+mod openapi;
 mod races;
 mod resources;
 mod startup;
