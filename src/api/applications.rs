@@ -38,6 +38,7 @@ pub async fn get_one(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct NewApplication {
+    #[schema(min_length = 1, max_length = 1000, pattern = r"^[^\x00]*\S[^\x00]*$")]
     application_name: Option<String>,
 }
 

@@ -46,15 +46,21 @@ pub async fn get_one(
 #[serde(rename_all = "camelCase")]
 #[schema(as = DatabaseConnectorBody)]
 struct Body {
+    #[schema(read_only)]
     database_connector_id: Option<Int>,
+    #[schema(min_length = 1, max_length = 1000, pattern = r"^[^\x00]*\S[^\x00]*$")]
     connector_name: Option<String>,
     #[schema(schema_with = crate::domain::schema::database_type)]
     database_type: Option<String>,
     environment_id: Option<Int>,
+    #[schema(min_length = 1, max_length = 1000, pattern = r"^[^\x00]*\S[^\x00]*$")]
     host: Option<String>,
     port: Option<Int>,
+    #[schema(min_length = 1, max_length = 1000, pattern = r"^[^\x00]*\S[^\x00]*$")]
     database_name: Option<String>,
+    #[schema(min_length = 1, max_length = 1000, pattern = r"^[^\x00]*\S[^\x00]*$")]
     schema_name: Option<String>,
+    #[schema(min_length = 1, max_length = 1000, pattern = r"^[^\x00]*\S[^\x00]*$")]
     username: Option<String>,
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>, write_only)]

@@ -45,9 +45,12 @@ pub async fn get_one(
 #[serde(rename_all = "camelCase")]
 #[schema(as = EnvironmentBody)]
 struct Body {
+    #[schema(read_only)]
     environment_id: Option<Int>,
+    #[schema(min_length = 1, max_length = 1000, pattern = r"^[^\x00]*\S[^\x00]*$")]
     environment_name: Option<String>,
     application_id: Option<Int>,
+    #[schema(min_length = 1, max_length = 1000, pattern = r"^[^\x00]*\S[^\x00]*$")]
     application_name: Option<String>,
     #[schema(schema_with = crate::domain::schema::purpose)]
     purpose: Option<String>,

@@ -55,20 +55,24 @@ struct OptionsBody {
 #[serde(rename_all = "camelCase")]
 #[schema(as = MaskingJobBody)]
 struct Body {
+    #[schema(read_only)]
     masking_job_id: Option<Int>,
+    #[schema(min_length = 1, max_length = 1000, pattern = r"^[^\x00]*\S[^\x00]*$")]
     job_name: Option<String>,
     ruleset_id: Option<Int>,
     #[schema(schema_with = crate::domain::schema::ruleset_type)]
     ruleset_type: Option<String>,
     feedback_size: Option<Int>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 1000, pattern = r"^[^\x00]*\S[^\x00]*$")]
     job_description: Option<Option<String>>,
     multi_tenant: Option<bool>,
     on_the_fly_masking: Option<bool>,
     fail_immediately: Option<bool>,
     database_masking_options: Option<OptionsBody>,
+    #[schema(read_only)]
     created_by: Option<String>,
+    #[schema(read_only)]
     created_time: Option<String>,
 }
 

@@ -44,7 +44,9 @@ pub async fn get_one(
 #[serde(rename_all = "camelCase")]
 #[schema(as = DatabaseRulesetBody)]
 struct Body {
+    #[schema(read_only)]
     database_ruleset_id: Option<Int>,
+    #[schema(min_length = 1, max_length = 1000, pattern = r"^[^\x00]*\S[^\x00]*$")]
     ruleset_name: Option<String>,
     database_connector_id: Option<Int>,
 }

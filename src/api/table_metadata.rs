@@ -52,11 +52,13 @@ pub async fn get_one(
 #[serde(rename_all = "camelCase")]
 #[schema(as = TableMetadataBody)]
 struct TableBody {
+    #[schema(read_only)]
     table_metadata_id: Option<Int>,
+    #[schema(min_length = 1, max_length = 1000, pattern = r"^[^\x00]*\S[^\x00]*$")]
     table_name: Option<String>,
     ruleset_id: Option<Int>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 1000, pattern = r"^[^\x00]*\S[^\x00]*$")]
     key_column: Option<Option<String>>,
 }
 
@@ -234,6 +236,7 @@ pub async fn get_column(
 #[serde(rename_all = "camelCase")]
 #[schema(as = ColumnMetadataBody)]
 struct ColumnBody {
+    #[schema(read_only)]
     column_metadata_id: Option<Int>,
     column_name: Option<String>,
     table_metadata_id: Option<Int>,
