@@ -11,5 +11,6 @@ mod helpers;
 mod instances;
 mod openapi;
 mod races;
+mod rbac;
 mod resources;
 mod startup;
