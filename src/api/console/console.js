@@ -11,7 +11,7 @@ const DETAIL_PAGE_SIZE = 50;
 
 const $ = (id) => document.getElementById(id);
 const numbers = new Intl.NumberFormat();
-const times = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+const dates = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
 const clock = new Intl.DateTimeFormat(undefined, { timeStyle: 'medium' });
 
 class ApiError extends Error {
@@ -57,8 +57,11 @@ async function api(method, path, { query = {}, body } = {}) {
   const message = typeof data?.errorMessage === 'string'
     ? data.errorMessage
     : `maskd answered ${response.status} ${response.statusText} without an explanation`;
-  // A token that stopped working sends the user back to the login form, whatever was asked.
-  if (response.status === 401 && token) endSession(`Your session has ended: ${message}`);
+  // A token that stopped working sends the user back to the login form, whatever was asked
+  // (unless the user has logged out or in again while this request was on its way).
+  if (response.status === 401 && token && token === sessionStorage.getItem(TOKEN_KEY)) {
+    endSession(`Your session has ended: ${message}`);
+  }
   throw new ApiError(response.status, message);
 }
 
@@ -79,10 +82,12 @@ function el(tag, attributes = {}, ...children) {
   return node;
 }
 
-/** A local time, with the ISO value in its title; a dash when absent. */
+/** A local time (today's without the date), with the ISO value in its title; a dash when absent. */
 function timeOf(iso) {
   if (!iso) return el('span', { class: 'muted' }, '—');
-  return el('time', { dateTime: iso, title: iso }, times.format(new Date(iso)));
+  const time = new Date(iso);
+  const today = time.toDateString() === new Date().toDateString();
+  return el('time', { dateTime: iso, title: iso }, (today ? clock : dates).format(time));
 }
 
 function statusBadge(status, endTime) {
@@ -92,22 +97,22 @@ function statusBadge(status, endTime) {
 }
 
 /** A progress bar from rowsMasked/rowsTotal; rowsTotal -1 means maskd is still counting. */
-function progressOf(label, rowsMasked, rowsTotal) {
+function progressOf(label, status, rowsMasked, rowsTotal) {
   const rows = el('span', { class: 'rows', 'data-rows-masked': rowsMasked ?? 0, 'data-rows-total': rowsTotal ?? '' });
+  if (rowsTotal === null || rowsTotal === undefined) {
+    rows.textContent = status === 'QUEUED' ? 'waiting for a worker' : 'not started';
+    return el('div', { class: 'meter', 'data-status': status }, rows);
+  }
   const bar = el('progress', { 'aria-label': label });
   if (rowsTotal === -1) {
     rows.textContent = 'counting…';
-  } else if (rowsTotal === null || rowsTotal === undefined) {
-    bar.max = 1;
-    bar.value = 0;
-    rows.textContent = 'not started';
   } else {
     bar.max = Math.max(rowsTotal, 1);
     bar.value = Math.min(rowsMasked, bar.max);
     const percent = rowsTotal > 0 ? Math.floor((100 * rowsMasked) / rowsTotal) : 100;
     rows.textContent = `${numbers.format(rowsMasked)} / ${numbers.format(rowsTotal)} (${percent}%)`;
   }
-  return el('div', { class: 'progress' }, bar, rows);
+  return el('div', { class: 'meter', 'data-status': status }, bar, rows);
 }
 
 /** Replaces a cell's content only when `key` changed, so focus and hover survive refreshes. */
@@ -122,20 +127,21 @@ function emptyRow(columns, text) {
 }
 
 /**
- * Paging controls. `labels` names the four moves (first, previous, next, last); `go(n)` shows
- * page n.
+ * Paging controls, shown when there is more than one page. `nouns` is [singular, plural];
+ * `labels` names the four moves (first, previous, next, last); `go(n)` shows page n.
  */
-function renderPager(nav, { page, pages, total, noun, labels, go }) {
+function renderPager(nav, { page, pages, total, nouns, labels, go }) {
   const move = (name, label, target, enabled) =>
     el('button', { type: 'button', id: `${nav.id}-${name}`, disabled: !enabled, onclick: () => go(target) }, label);
+  const count = `${numbers.format(total)} ${total === 1 ? nouns[0] : nouns[1]}`;
   nav.replaceChildren(
     move('first', labels[0], 1, page > 1),
     move('previous', labels[1], page - 1, page > 1),
-    el('span', { class: 'page-info' }, `Page ${page} of ${pages} · ${numbers.format(total)} ${noun}`),
+    el('span', { class: 'page-info' }, `Page ${page} of ${pages} · ${count}`),
     move('next', labels[2], page + 1, page < pages),
     move('last', labels[3], pages, page < pages),
   );
-  nav.hidden = total === 0;
+  nav.hidden = pages <= 1;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -258,7 +264,7 @@ function renderJobs(data) {
     page: jobs.page,
     pages: Math.max(1, Math.ceil(total / JOBS_PAGE_SIZE)),
     total,
-    noun: total === 1 ? 'job' : 'jobs',
+    nouns: ['job', 'jobs'],
     labels: ['« First', '‹ Previous', 'Next ›', 'Last »'],
     go: (page) => {
       jobs.page = page;
@@ -293,7 +299,7 @@ async function runJob(button) {
   clearMessages();
   try {
     const execution = await api('POST', '/executions', { body: { jobId: id } });
-    showNotice(`Execution ${execution.executionId} of “${name}” is ${execution.status}.`);
+    showNotice(`Execution ${execution.executionId} of “${name}” submitted.`);
     executions.page = 1;
   } catch (err) {
     showError(`Could not run “${name}”`, err);
@@ -367,7 +373,7 @@ function renderExecutions(view) {
     page: view.page,
     pages: view.pages,
     total: view.total,
-    noun: view.total === 1 ? 'execution' : 'executions',
+    nouns: ['execution', 'executions'],
     labels: ['« Newest', '‹ Newer', 'Older ›', 'Oldest »'],
     go: (page) => {
       executions.page = page;
@@ -382,14 +388,16 @@ function updateExecutionRow(row, e) {
   row.dataset.status = e.status;
   const job = jobNames.get(e.jobId);
   setCell(cell('job'), `${e.jobId}|${job}`, () => (job
-    ? el('span', {}, el('span', { class: 'muted' }, `${e.jobId} · `), job)
+    ? el('span', { title: `job ${e.jobId}: ${job}` }, el('span', { class: 'muted' }, `${e.jobId} · `), job)
     : el('span', {}, String(e.jobId))));
   setCell(cell('status'), `${e.status}|${e.endTime}`, () => statusBadge(e.status, e.endTime));
-  setCell(cell('progress'), `${e.rowsMasked}|${e.rowsTotal}`,
-    () => progressOf(`Rows masked by execution ${id}`, e.rowsMasked, e.rowsTotal));
-  setCell(cell('submit-time'), e.submitTime, () => timeOf(e.submitTime));
-  setCell(cell('start-time'), `${e.startTime}`, () => timeOf(e.startTime));
-  setCell(cell('end-time'), `${e.endTime}`, () => timeOf(e.endTime));
+  setCell(cell('progress'), `${e.status}|${e.rowsMasked}|${e.rowsTotal}`,
+    () => progressOf(`Rows masked by execution ${id}`, e.status, e.rowsMasked, e.rowsTotal));
+  // Times of today show no date: a page left open past midnight redraws them.
+  const day = new Date().toDateString();
+  setCell(cell('submit-time'), `${e.submitTime}|${day}`, () => timeOf(e.submitTime));
+  setCell(cell('start-time'), `${e.startTime}|${day}`, () => timeOf(e.startTime));
+  setCell(cell('end-time'), `${e.endTime}|${day}`, () => timeOf(e.endTime));
   // The cancel button carries the status shown beside it: that is what the cancel expects.
   setCell(cell('actions'), e.status, () => el('span', { class: 'buttons' },
     e.status === 'QUEUED' || e.status === 'RUNNING'
@@ -435,6 +443,7 @@ async function cancelExecution(button) {
     // Typically a 400: the status changed since the page showed it. The refresh shows the new one.
     showError(`Execution ${id} was not cancelled`, err);
   } finally {
+    button.disabled = false;
     refresh();
   }
 }
@@ -481,10 +490,10 @@ async function refreshDetail() {
   ]);
   if (detail.id !== id) return false; // closed or replaced meanwhile
   renderSummary(execution);
-  renderDetailList('components', components, detail.componentsPage, 6, 'No tables masked yet.', componentRow, (page) => {
+  renderDetailList('components', ['component', 'components'], components, detail.componentsPage, 6, 'No tables masked yet.', componentRow, (page) => {
     detail.componentsPage = page;
   });
-  renderDetailList('events', events, detail.eventsPage, 7, 'No events.', eventRow, (page) => {
+  renderDetailList('events', ['event', 'events'], events, detail.eventsPage, 7, 'No events.', eventRow, (page) => {
     detail.eventsPage = page;
   });
   return isLive(execution);
@@ -495,7 +504,7 @@ function renderSummary(e) {
   const entries = [
     ['Job', job ? `${e.jobId} · ${job}` : String(e.jobId)],
     ['Status', statusBadge(e.status, e.endTime)],
-    ['Progress', progressOf(`Rows masked by execution ${e.executionId}`, e.rowsMasked, e.rowsTotal)],
+    ['Progress', progressOf(`Rows masked by execution ${e.executionId}`, e.status, e.rowsMasked, e.rowsTotal)],
     ['Submitted', timeOf(e.submitTime)],
     ['Started', timeOf(e.startTime)],
     ['Ended', timeOf(e.endTime)],
@@ -503,7 +512,7 @@ function renderSummary(e) {
   $('detail-summary').replaceChildren(...entries.flatMap(([term, value]) => [el('dt', {}, term), el('dd', {}, value)]));
 }
 
-function renderDetailList(name, data, page, columns, emptyText, row, setPage) {
+function renderDetailList(name, nouns, data, page, columns, emptyText, row, setPage) {
   const list = data.responseList;
   $(`${name}-body`).replaceChildren(...(list.length === 0 ? [emptyRow(columns, emptyText)] : list.map(row)));
   const total = data._pageInfo.total;
@@ -511,7 +520,7 @@ function renderDetailList(name, data, page, columns, emptyText, row, setPage) {
     page,
     pages: Math.max(1, Math.ceil(total / DETAIL_PAGE_SIZE)),
     total,
-    noun: name,
+    nouns,
     labels: ['« First', '‹ Previous', 'Next ›', 'Last »'],
     go: (target) => {
       setPage(target);
@@ -525,7 +534,7 @@ function componentRow(c) {
     el('th', { scope: 'row', class: 'num' }, String(c.executionComponentId)),
     el('td', {}, c.componentName),
     el('td', {}, statusBadge(c.status, c.endTime)),
-    el('td', {}, progressOf(`Rows masked in ${c.componentName}`, c.rowsMasked, c.rowsTotal)),
+    el('td', {}, progressOf(`Rows masked in ${c.componentName}`, c.status, c.rowsMasked, c.rowsTotal)),
     el('td', {}, timeOf(c.startTime)),
     el('td', {}, timeOf(c.endTime)));
 }
@@ -578,6 +587,7 @@ function refresh() {
       showError('Could not refresh the executions', err, 'refresh');
       // maskd unreachable or failing: try again a little later. A 4xx needs the user to act.
       if (err.status === 0 || err.status >= 500) next = RETRY_MS;
+      $('executions-updated').textContent = next ? `Not up to date: trying again every ${RETRY_MS / 1000} s` : 'Not up to date';
     }
     return next;
   })();
