@@ -8,6 +8,7 @@ pub mod request;
 mod algorithms;
 mod applications;
 mod connectors;
+mod console;
 mod environments;
 mod executions;
 mod jobs;
@@ -44,6 +45,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     for base in BASE_PATHS {
         cfg.service(web::scope(base).configure(endpoints));
     }
+    console::configure(cfg);
     cfg.service(web::resource("/healthz").route(get().to(system::healthz)))
         .service(web::resource("/readyz").route(get().to(system::readyz)));
 }

@@ -3,6 +3,7 @@
 
 mod auth;
 mod cancel;
+mod console;
 mod deployment;
 mod engine;
 mod errors;
