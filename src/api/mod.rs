@@ -39,7 +39,8 @@ pub struct AppState {
     pub token_ttl: Duration,
 }
 
-/// Registers Swagger UI, every endpoint under both base paths, and the health checks at the root.
+/// Registers Swagger UI, every endpoint under both base paths, the web console, and the health
+/// checks at the root.
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.configure(openapi::swagger_ui);
     for base in BASE_PATHS {
