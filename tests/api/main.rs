@@ -9,6 +9,7 @@ mod errors;
 mod executions;
 mod helpers;
 mod instances;
+mod outage;
 mod races;
 mod resources;
 mod startup;
