@@ -12,4 +12,5 @@ mod instances;
 mod outage;
 mod races;
 mod resources;
+mod rotation;
 mod startup;
