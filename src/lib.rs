@@ -12,6 +12,7 @@ pub mod db;
 pub mod domain;
 pub mod engine;
 pub mod masking;
+pub mod rotation;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

@@ -3,10 +3,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use maskd::config::Config;
+use maskd::config::{Config, Secret};
 use maskd::domain::Role;
 use maskd::startup::{self, Application};
-use maskd::{crypto, db, store, telemetry};
+use maskd::{crypto, db, rotation, store, telemetry};
 
 /// maskd: data-masking job service, API-compatible with the Delphix Masking Engine.
 #[derive(Parser)]
@@ -22,6 +22,9 @@ enum Command {
     Serve,
     /// Apply migrations and exit.
     Migrate,
+    /// Re-encrypt every connector password from MASKD_OLD_SECRET_KEY (unset: the key generated in
+    /// maskd's database) to MASKD_SECRET_KEY. Safe to run again.
+    RotateSecret,
     /// Manage users.
     User {
         #[command(subcommand)]
@@ -60,6 +63,7 @@ async fn main() -> ExitCode {
         Command::Migrate => startup::prepare_database(&config)
             .await
             .map_err(|e| e.to_string()),
+        Command::RotateSecret => rotate_secret(config).await,
         Command::User {
             command: UserCommand::Add { name, role },
         } => add_user(config, name, role).await,
@@ -110,4 +114,53 @@ async fn add_user(config: Config, name: String, role: Role) -> Result<(), String
     } else {
         Err(format!("a user named '{name}' already exists"))
     }
+}
+
+async fn rotate_secret(config: Config) -> Result<(), String> {
+    let new = config
+        .secret_key
+        .as_ref()
+        .ok_or_else(|| rotation::RotationError::NoNewKey.to_string())?;
+    let old = std::env::var("MASKD_OLD_SECRET_KEY")
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .map(Secret::new);
+    // One connection, so that every other maskd connection to the database is someone else's.
+    let pool = db::pool(config.database_url.expose(), 1)
+        .await
+        .map_err(|e| e.to_string())?;
+    let others = rotation::other_maskd_connections(&pool)
+        .await
+        .map_err(|e| e.to_string())?;
+    if others > 0 {
+        eprintln!(
+            "maskd: warning: {others} other maskd connection(s) to this database are open. An instance \
+             still running with the old key cannot use a re-encrypted password, and a password set \
+             through it is stored under the old key: restart every instance with the new \
+             MASKD_SECRET_KEY, then run this command again"
+        );
+    }
+    let outcome = rotation::rotate(&pool, old.as_ref(), new)
+        .await
+        .map_err(|e| e.to_string())?;
+    eprintln!(
+        "maskd: connector passwords re-encrypted under the new key: {}; already under it: {}; \
+         connectors without a password: {}; not decryptable: {}",
+        outcome.re_encrypted,
+        outcome.already_new,
+        outcome.without_password,
+        outcome.undecryptable.len()
+    );
+    if outcome.undecryptable.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<String> = outcome.undecryptable.iter().map(i64::to_string).collect();
+    Err(format!(
+        "the stored password of database connector(s) {} cannot be decrypted with the old key nor \
+         the new one, and was left as it is. If MASKD_OLD_SECRET_KEY is not the key those passwords \
+         were stored with, run again with the right one (unset for the key maskd generated in its \
+         database); otherwise set each of these connectors' password again (PUT \
+         /database-connectors/{{id}} with \"password\") through an instance running with the new key",
+        ids.join(", ")
+    ))
 }

@@ -4,7 +4,7 @@
 
 mod run;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -40,6 +40,8 @@ pub(crate) struct Shared {
     config: EngineConfig,
     /// Stop signals of the executions this instance runs, by id.
     running: Mutex<HashMap<i64, CancellationToken>>,
+    /// Executions this instance is taking over (restoring and ending).
+    taking_over: Mutex<HashSet<i64>>,
     /// Wakes the claim loop: a submission, or a free slot.
     wake: Notify,
     /// Set on shutdown once the grace period is over: stopped executions are handed back as FAILED.
@@ -74,6 +76,7 @@ impl Engine {
             worker_id,
             config,
             running: Mutex::new(HashMap::new()),
+            taking_over: Mutex::new(HashSet::new()),
             wake: Notify::new(),
             aborting: AtomicBool::new(false),
         });
@@ -244,7 +247,14 @@ async fn heartbeat_loop(
             _ = stop.cancelled() => return,
             _ = tokio::time::sleep(interval) => {}
         }
-        match executions::heartbeat(&shared.pool, &shared.worker_id).await {
+        let mut busy: Vec<i64> = shared.running.lock().await.keys().copied().collect();
+        busy.extend(shared.taking_over.lock().await.iter());
+        let beat = if busy.is_empty() {
+            Ok(vec![])
+        } else {
+            executions::heartbeat(&shared.pool, &shared.worker_id, &busy).await
+        };
+        match beat {
             Ok(rows) => {
                 let running = shared.running.lock().await;
                 for (id, status) in rows {
@@ -265,11 +275,16 @@ async fn heartbeat_loop(
                         execution_id = orphan.execution_id,
                         job_id = orphan.job_id
                     );
+                    let id = orphan.execution_id;
+                    shared.taking_over.lock().await.insert(id);
                     let s = shared.clone();
-                    executions
-                        .lock()
-                        .await
-                        .spawn(async move { run::take_over(&s, orphan).await }.instrument(span));
+                    executions.lock().await.spawn(
+                        async move {
+                            run::take_over(&s, orphan).await;
+                            s.taking_over.lock().await.remove(&id);
+                        }
+                        .instrument(span),
+                    );
                 }
                 Ok(None) => break,
                 Err(e) => {

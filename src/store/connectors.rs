@@ -1,5 +1,5 @@
 use serde::Serialize;
-use sqlx::{FromRow, PgPool};
+use sqlx::{FromRow, PgExecutor, PgPool};
 
 use super::Resource;
 
@@ -145,4 +145,50 @@ pub async fn connection_details_of_ruleset(
     .bind(ruleset_id)
     .fetch_optional(pool)
     .await
+}
+
+/// Every connector's id and stored password (None when it has none), for re-encrypting them all.
+pub async fn stored_passwords(
+    db: impl PgExecutor<'_>,
+) -> Result<Vec<(i64, Option<Vec<u8>>)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT database_connector_id, password_encrypted FROM database_connectors
+          ORDER BY database_connector_id",
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// One connector's stored password: None when the connector no longer exists, Some(None) when it
+/// has no password.
+pub async fn stored_password(
+    db: impl PgExecutor<'_>,
+    id: i64,
+) -> Result<Option<Option<Vec<u8>>>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT password_encrypted FROM database_connectors WHERE database_connector_id = $1",
+    )
+    .bind(id)
+    .fetch_optional(db)
+    .await
+}
+
+/// Replaces a connector's stored password only while it is still `current`, so a password set
+/// meanwhile is never overwritten. Whether it was replaced.
+pub async fn replace_password(
+    db: impl PgExecutor<'_>,
+    id: i64,
+    current: &[u8],
+    replacement: &[u8],
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE database_connectors SET password_encrypted = $3
+          WHERE database_connector_id = $1 AND password_encrypted = $2",
+    )
+    .bind(id)
+    .bind(current)
+    .bind(replacement)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }

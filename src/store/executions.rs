@@ -156,18 +156,23 @@ pub async fn progress(
         .await
 }
 
-/// Heartbeats every execution `worker_id` runs or is stopping; returns them with their status, so
-/// a worker also learns here of a cancel whose notification it missed.
+/// Heartbeats the executions of `ids` that are still `worker_id`'s and not stopped; returns them
+/// with their status, so a worker also learns here of a cancel whose notification it missed. Only
+/// the ids a worker is actually busy with: one whose end it could not record must go silent, to be
+/// taken over.
 pub async fn heartbeat(
     db: impl PgExecutor<'_>,
     worker_id: &str,
+    ids: &[i64],
 ) -> Result<Vec<(i64, String)>, sqlx::Error> {
     sqlx::query_as(
         "UPDATE executions SET heartbeat_time = now()
-          WHERE worker_id = $1 AND end_time IS NULL AND status IN ('RUNNING', 'CANCELLED')
+          WHERE worker_id = $1 AND execution_id = ANY($2)
+            AND end_time IS NULL AND status IN ('RUNNING', 'CANCELLED')
          RETURNING execution_id, status",
     )
     .bind(worker_id)
+    .bind(ids)
     .fetch_all(db)
     .await
 }

@@ -1,4 +1,4 @@
-use sqlx::PgPool;
+use sqlx::{PgExecutor, PgPool};
 
 /// Stores `candidate` as the generated secret unless one exists, and returns the stored one:
 /// instances starting together all end up with the same secret.
@@ -11,4 +11,13 @@ pub async fn generated_secret(pool: &PgPool, candidate: &[u8]) -> Result<Vec<u8>
     .bind(candidate)
     .fetch_one(pool)
     .await
+}
+
+/// The secret generated at the first start without `MASKD_SECRET_KEY`, if one was.
+pub async fn stored_generated_secret(
+    db: impl PgExecutor<'_>,
+) -> Result<Option<Vec<u8>>, sqlx::Error> {
+    sqlx::query_scalar("SELECT value FROM settings WHERE name = 'generated_secret_key'")
+        .fetch_optional(db)
+        .await
 }

@@ -1,0 +1,182 @@
+//! maskd's database out of reach mid-run, as during a restart or failover of PostgreSQL: a
+//! `maskd serve` process (the real binary) reaches it through a proxy the test cuts. The running
+//! execution fails, and once the database is back it is ended, its SQL objects restored, even
+//! though its own instance, which could not record the end, is still alive.
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener as StdListener;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use serde_json::json;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinSet;
+
+use crate::engine::{create_customers, create_masking_job, sql_objects_state, watch};
+use crate::helpers::{Settings, server_options, spawn_app_with};
+
+/// A TCP proxy to the test PostgreSQL server that can be cut: every connection through it is
+/// dropped, and new ones are refused, until it is restored.
+struct Proxy {
+    port: u16,
+    up: Arc<AtomicBool>,
+    links: Arc<Mutex<JoinSet<()>>>,
+}
+
+impl Proxy {
+    async fn start() -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = server_options();
+        let upstream = format!("{}:{}", server.get_host(), server.get_port());
+        let up = Arc::new(AtomicBool::new(true));
+        let links = Arc::new(Mutex::new(JoinSet::new()));
+        let (up2, links2) = (up.clone(), links.clone());
+        tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                if !up2.load(Ordering::SeqCst) {
+                    continue; // dropped: the client sees the connection closed
+                }
+                let upstream = upstream.clone();
+                links2.lock().unwrap().spawn(async move {
+                    if let Ok(mut server) = TcpStream::connect(&upstream).await {
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                    }
+                });
+            }
+        });
+        Proxy { port, up, links }
+    }
+
+    fn cut(&self) {
+        self.up.store(false, Ordering::SeqCst);
+        self.links.lock().unwrap().abort_all();
+    }
+
+    fn restore(&self) {
+        self.up.store(true, Ordering::SeqCst);
+    }
+}
+
+/// A `maskd serve` process whose log lines arrive on `log`; killed when dropped.
+struct Instance {
+    child: Child,
+    log: mpsc::Receiver<String>,
+}
+
+impl Instance {
+    fn wait_for_log(&self, text: &str) {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.log.recv_timeout(left) {
+                Ok(line) if line.contains(text) => return,
+                Ok(_) => {}
+                Err(e) => panic!("maskd never logged '{text}': {e}"),
+            }
+        }
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn start_instance(database_url: &str, client: &reqwest::Client) -> Instance {
+    let port = StdListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_maskd"))
+        .arg("serve")
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", database_url)
+        .env("MASKD_BIND", format!("127.0.0.1:{port}"))
+        .env("MASKD_WORKERS", "1")
+        .env("MASKD_SECRET_KEY", "test-secret-key")
+        .env("MASKD_HEARTBEAT_SECS", "1")
+        .env("RUST_LOG", "warn")
+        .current_dir(std::env::temp_dir())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("maskd starts");
+    let stderr = child.stderr.take().unwrap();
+    let (tx, log) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while client
+        .get(format!("http://127.0.0.1:{port}/readyz"))
+        .send()
+        .await
+        .map(|r| r.status() != StatusCode::OK)
+        .unwrap_or(true)
+    {
+        assert!(Instant::now() < deadline, "maskd did not become ready");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Instance { child, log }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_execution_whose_end_could_not_be_recorded_is_ended_once_the_database_is_back() {
+    // The test's own instance runs no workers and reaches the database directly.
+    let app = spawn_app_with(Settings::default()).await;
+    create_customers(&app, 200_000).await;
+    let job = create_masking_job(
+        &app,
+        json!({"commitSize": 200, "disableTriggers": true, "disableConstraints": true, "dropIndexes": true}),
+    )
+    .await;
+    let proxy = Proxy::start().await;
+    let mut url = url::Url::parse(&app.db.url()).unwrap();
+    url.set_host(Some("127.0.0.1")).unwrap();
+    url.set_port(Some(proxy.port)).unwrap();
+    let instance = start_instance(url.as_str(), &app.client).await;
+
+    let id = app.submit(job).await;
+    watch(&app, id, |e| e["rowsMasked"].as_i64().unwrap_or(0) > 0).await;
+    let (trigger, indexes, fk, _) = sql_objects_state(&app).await;
+    assert_eq!(
+        (trigger.as_str(), indexes, fk),
+        ("D", 0, false),
+        "disabled and dropped"
+    );
+    proxy.cut();
+    // The run fails at its next write to maskd's database, then cannot record its own end.
+    tokio::task::block_in_place(|| instance.wait_for_log("cannot record the end of the execution"));
+    proxy.restore();
+
+    let last = watch(&app, id, |e| e["endTime"].is_string())
+        .await
+        .pop()
+        .unwrap();
+    assert_eq!(last["status"], "FAILED", "{last}");
+    let events = app
+        .get(&format!("/execution-events?execution_id={id}"))
+        .await
+        .body;
+    let types: Vec<&str> = events["responseList"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["eventType"].as_str().unwrap())
+        .collect();
+    assert!(types.contains(&"JOB_ABORTED"), "{events}");
+    let (trigger, indexes, fk, _) = sql_objects_state(&app).await;
+    assert_eq!((trigger.as_str(), indexes, fk), ("O", 2, true), "restored");
+}
