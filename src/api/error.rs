@@ -78,9 +78,13 @@ impl ApiError {
 impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> Self {
         match &e {
-            sqlx::Error::PoolTimedOut => ApiError::Unavailable(
-                "maskd's database is busy or unreachable; try again in a few seconds".into(),
-            ),
+            // A connection that broke mid-statement (a database restart or failover): the pool
+            // replaces it, so a retry can succeed.
+            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::Protocol(_) => {
+                ApiError::Unavailable(
+                    "maskd's database is busy or unreachable; try again in a few seconds".into(),
+                )
+            }
             sqlx::Error::Database(db) => match db.code().as_deref() {
                 // A row still referenced by others (foreign keys are RESTRICT).
                 Some("23503") => ApiError::Conflict(format!(
@@ -95,6 +99,15 @@ impl From<sqlx::Error> for ApiError {
                         "a column can be masked only with an algorithm: give algorithmName".into(),
                     )
                 }
+                // read_only_sql_transaction: the address now leads to a standby.
+                Some("25006") => ApiError::Unavailable(
+                    "maskd's database is read-only (a standby?); DATABASE_URL must lead to the primary"
+                        .into(),
+                ),
+                // admin_shutdown, crash_shutdown, cannot_connect_now: the server is going away.
+                Some("57P01") | Some("57P02") | Some("57P03") => ApiError::Unavailable(
+                    "maskd's database is restarting; try again in a few seconds".into(),
+                ),
                 Some("23514") | Some("22003") => {
                     ApiError::BadRequest("a value is out of its allowed range".into())
                 }

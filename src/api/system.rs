@@ -50,14 +50,19 @@ pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(Health { status: "alive" })
 }
 
-/// Readiness: maskd's database answers.
+/// Readiness: maskd's database answers and accepts writes (a standby does not).
 #[utoipa::path(get, path = "/readyz", operation_id = "getReadiness", tag = "system", security(()),
     responses((status = 200, description = "`{\"status\": \"ready\"}`", body = Health)),
 )]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    let ping = sqlx::query_scalar::<_, i32>("SELECT 1").fetch_one(&state.pool);
-    match tokio::time::timeout(Duration::from_secs(3), ping).await {
-        Ok(Ok(_)) => HttpResponse::Ok().json(Health { status: "ready" }),
+    let primary =
+        sqlx::query_scalar::<_, bool>("SELECT NOT pg_is_in_recovery()").fetch_one(&state.pool);
+    match tokio::time::timeout(Duration::from_secs(3), primary).await {
+        Ok(Ok(true)) => HttpResponse::Ok().json(Health { status: "ready" }),
+        Ok(Ok(false)) => error_response(
+            actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
+            "maskd's database is a read-only standby; DATABASE_URL must lead to the primary",
+        ),
         _ => error_response(
             actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
             "maskd's database is not reachable",

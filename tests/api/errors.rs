@@ -2,6 +2,7 @@
 
 use reqwest::{Method, StatusCode};
 use serde_json::json;
+use sqlx::Connection;
 
 use crate::helpers::spawn_app;
 
@@ -93,4 +94,40 @@ async fn empty_object_bodies_are_accepted_where_nothing_is_required() {
         )
         .await;
     assert_eq!(a.status, StatusCode::NO_CONTENT);
+}
+
+/// When maskd's address leads to a database that refuses writes (as a standby does after a
+/// failover went wrong), requests answer 503 saying so, never 500.
+#[tokio::test]
+async fn a_read_only_database_answers_503_not_500() {
+    let app = spawn_app().await;
+    let database = &app.db.name;
+    // From a connection of its own, so that none of the pool's survives.
+    let mut own = sqlx::PgConnection::connect(&app.db.url()).await.unwrap();
+    sqlx::query(&format!(
+        "ALTER DATABASE \"{database}\" SET default_transaction_read_only = on"
+    ))
+    .execute(&mut own)
+    .await
+    .unwrap();
+    // New connections take the setting: drop the pool's current ones.
+    sqlx::query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+          WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .execute(&mut own)
+    .await
+    .unwrap();
+    let mut answer = app.get("/applications").await;
+    for _ in 0..20 {
+        if answer.status != StatusCode::SERVICE_UNAVAILABLE
+            || answer.error_message().contains("read-only")
+        {
+            break;
+        }
+        // A request that met a terminated connection: the pool reconnects on the next one.
+        answer = app.get("/applications").await;
+    }
+    assert_eq!(answer.status, StatusCode::SERVICE_UNAVAILABLE, "{answer:?}");
+    assert!(answer.error_message().contains("read-only"), "{answer:?}");
 }
