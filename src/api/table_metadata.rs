@@ -71,7 +71,8 @@ struct TableBody {
     responses(
         (status = 201, description = "Created", body = TableMetadata),
         (status = 409, description = "The table is in the ruleset already", body = crate::api::openapi::ErrorAnswer),
-        (status = 404, description = "The ruleset, or the table in the target's catalog, does not exist", body = crate::api::openapi::ErrorAnswer),
+        (status = 400, description = "A field is missing or invalid, or the table is not in the target's catalog", body = crate::api::openapi::ErrorAnswer),
+        (status = 404, description = "The ruleset does not exist", body = crate::api::openapi::ErrorAnswer),
     ),
 )]
 pub async fn create(

@@ -9,6 +9,7 @@ mod engine;
 mod errors;
 mod executions;
 mod helpers;
+mod hostile;
 mod instances;
 mod openapi;
 mod outage;
