@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod error;
+pub mod observe;
 pub mod request;
 
 mod algorithms;
@@ -11,11 +12,13 @@ mod connectors;
 mod environments;
 mod executions;
 mod jobs;
+mod metrics;
 mod reports;
 mod rulesets;
 mod system;
 mod table_metadata;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::web::{self, ServiceConfig, delete, get, post, put};
@@ -35,15 +38,17 @@ pub struct AppState {
     pub pool: PgPool,
     pub keys: Keys,
     pub token_ttl: Duration,
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
-/// Registers every endpoint under both base paths, plus the health checks at the root.
+/// Registers every endpoint under both base paths, plus the health checks and metrics at the root.
 pub fn configure(cfg: &mut ServiceConfig) {
     for base in BASE_PATHS {
         cfg.service(web::scope(base).configure(endpoints));
     }
     cfg.service(web::resource("/healthz").route(get().to(system::healthz)))
-        .service(web::resource("/readyz").route(get().to(system::readyz)));
+        .service(web::resource("/readyz").route(get().to(system::readyz)))
+        .service(web::resource("/metrics").route(get().to(metrics::scrape)));
 }
 
 fn endpoints(cfg: &mut ServiceConfig) {
