@@ -9,6 +9,8 @@ mod errors;
 mod executions;
 mod helpers;
 mod instances;
+mod logs;
+mod metrics;
 mod races;
 mod resources;
 mod startup;
