@@ -3,7 +3,8 @@
 //!
 //! Where things live: `api` (HTTP handlers, one file per resource), `store` (SQL, one function per
 //! statement; `store::executions` is the execution state machine), `domain` (types that are valid
-//! once built), `masking` (algorithms and target-database access), `startup` (wiring).
+//! once built), `masking` (algorithms and target-database access), `startup` (wiring), `metrics` and
+//! `telemetry` (what an operator watches).
 
 pub mod api;
 pub mod config;
@@ -12,6 +13,7 @@ pub mod db;
 pub mod domain;
 pub mod engine;
 pub mod masking;
+pub mod metrics;
 pub mod rotation;
 pub mod startup;
 pub mod store;

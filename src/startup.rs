@@ -2,6 +2,7 @@
 //! application through `Application::build`, exactly as `maskd serve` does.
 
 use std::net::TcpListener;
+use std::sync::Arc;
 
 use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
@@ -9,11 +10,13 @@ use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use sqlx::PgPool;
 
 use crate::api::error::{ApiError, json_errors};
+use crate::api::observe::observe;
 use crate::api::{self, AppState};
 use crate::config::Config;
 use crate::crypto::{self, Keys};
 use crate::db::{self, DbError};
 use crate::engine::{Engine, EngineConfig};
+use crate::metrics::Metrics;
 use crate::store;
 
 /// Request bodies larger than this are refused with 413.
@@ -59,6 +62,7 @@ impl Application {
             }
         }
         let keys = Keys::load(&pool, config.secret_key.as_ref()).await?;
+        let metrics = Arc::new(Metrics::new(config.workers));
         let engine = (config.workers > 0).then(|| {
             Engine::start(
                 pool.clone(),
@@ -68,12 +72,14 @@ impl Application {
                     heartbeat_interval: config.heartbeat_interval,
                     shutdown_grace: config.shutdown_grace,
                 },
+                metrics.clone(),
             )
         });
         let state = web::Data::new(AppState {
             pool: pool.clone(),
             keys,
             token_ttl: config.token_ttl,
+            metrics,
         });
 
         let listener = TcpListener::bind(config.bind).map_err(|source| StartupError::Bind {
@@ -92,6 +98,8 @@ impl Application {
                 .app_data(state.clone())
                 .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
                 .wrap(from_fn(json_errors))
+                // Outermost: it sees the final status, and its span covers everything else.
+                .wrap(from_fn(observe))
                 .configure(api::configure)
                 .default_service(web::to(unknown_route))
         })

@@ -1,4 +1,8 @@
-//! Logging through `tracing`, filtered by `RUST_LOG` (default `info`).
+//! Logging through `tracing`, filtered by `RUST_LOG` (default `info`): readable lines, or one JSON
+//! object per line with `MASKD_LOG_FORMAT=json` (its `span`/`spans` carry `requestId` for lines
+//! logged while serving a request, `executionId` and `jobId` for lines about an execution).
+
+use std::io::IsTerminal;
 
 use tracing_subscriber::EnvFilter;
 
@@ -11,6 +15,9 @@ pub fn init() {
     let _ = if json {
         builder.json().try_init()
     } else {
-        builder.try_init()
+        // Colours only for a person at a terminal, not in files or collected container logs.
+        builder
+            .with_ansi(std::io::stderr().is_terminal())
+            .try_init()
     };
 }

@@ -95,7 +95,7 @@ pub async fn create(
     };
     match executions::create(&state.pool, &submission).await {
         Ok(Some(execution)) => {
-            tracing::info!(execution_id = execution.execution_id, job_id, user = %user.user.username, "execution submitted");
+            tracing::info!(executionId = execution.execution_id, jobId = job_id, user = %user.user.username, "execution submitted");
             Ok(HttpResponse::Created().json(execution))
         }
         Ok(None) => Err(explain_refused_submission(&state, &submission).await),
@@ -179,8 +179,8 @@ pub async fn cancel(
     let status = outcome.execution.status.0;
     if outcome.changed {
         tracing::info!(
-            execution_id = id,
-            job_id = outcome.execution.job_id,
+            executionId = id,
+            jobId = outcome.execution.job_id,
             from = %outcome.previous,
             graceful,
             user = %user.user.username,

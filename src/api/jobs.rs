@@ -163,7 +163,7 @@ pub async fn create(
         .ok_or_else(|| {
             ApiError::NotFound(format!("database ruleset {ruleset_id} does not exist"))
         })?;
-    tracing::info!(job_id = created.masking_job_id, "masking job created");
+    tracing::info!(jobId = created.masking_job_id, "masking job created");
     Ok(HttpResponse::Created().json(created))
 }
 

@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod error;
+pub mod observe;
 pub mod request;
 
 mod algorithms;
@@ -12,12 +13,14 @@ mod console;
 mod environments;
 mod executions;
 mod jobs;
+mod metrics;
 mod openapi;
 mod reports;
 mod rulesets;
 mod system;
 mod table_metadata;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::web::{self, ServiceConfig, get};
@@ -37,10 +40,11 @@ pub struct AppState {
     pub pool: PgPool,
     pub keys: Keys,
     pub token_ttl: Duration,
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// Registers Swagger UI, every endpoint under both base paths, the web console, and the health
-/// checks at the root.
+/// checks and metrics at the root.
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.configure(openapi::swagger_ui);
     for base in BASE_PATHS {
@@ -48,7 +52,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
     }
     console::configure(cfg);
     cfg.service(web::resource("/healthz").route(get().to(system::healthz)))
-        .service(web::resource("/readyz").route(get().to(system::readyz)));
+        .service(web::resource("/readyz").route(get().to(system::readyz)))
+        .service(web::resource("/metrics").route(get().to(metrics::scrape)));
 }
 
 /// Declares every endpoint under the base paths once: `endpoints` registers them with actix, and

@@ -18,6 +18,7 @@ use tracing::Instrument;
 
 use crate::crypto::Keys;
 use crate::masking::algorithms::MaskingKey;
+use crate::metrics::Metrics;
 use crate::store::executions::{self, CANCELLED_CHANNEL, SUBMITTED_CHANNEL};
 
 /// Without any notification, look for queued work this often (a lost notification delays work, it
@@ -38,14 +39,34 @@ pub(crate) struct Shared {
     masking_key: MaskingKey,
     worker_id: String,
     config: EngineConfig,
-    /// Stop signals of the executions this instance runs, by id.
-    running: Mutex<HashMap<i64, CancellationToken>>,
+    metrics: Arc<Metrics>,
+    /// The executions this instance runs, by id.
+    running: Mutex<HashMap<i64, Running>>,
     /// Executions this instance is taking over (restoring and ending).
     taking_over: Mutex<HashSet<i64>>,
     /// Wakes the claim loop: a submission, or a free slot.
     wake: Notify,
     /// Set on shutdown once the grace period is over: stopped executions are handed back as FAILED.
     aborting: AtomicBool,
+}
+
+/// An execution running on this instance.
+struct Running {
+    stop: CancellationToken,
+    /// Its span (executionId, jobId), for what the listener, heartbeats and shutdown log about it.
+    span: tracing::Span,
+}
+
+impl Running {
+    /// Stops the execution (once), logging why in its span.
+    fn stop(&self, why: &str) {
+        if self.stop.is_cancelled() {
+            return;
+        }
+        self.span
+            .in_scope(|| tracing::info!(reason = why, "stopping the execution"));
+        self.stop.cancel();
+    }
 }
 
 /// A running engine; `shutdown` stops it.
@@ -61,7 +82,7 @@ pub struct Engine {
 }
 
 impl Engine {
-    pub fn start(pool: PgPool, keys: Keys, config: EngineConfig) -> Engine {
+    pub fn start(pool: PgPool, keys: Keys, config: EngineConfig, metrics: Arc<Metrics>) -> Engine {
         let worker_id = format!(
             "{}-{}-{}",
             std::env::var("HOSTNAME").unwrap_or_else(|_| "maskd".into()),
@@ -75,6 +96,7 @@ impl Engine {
             keys,
             worker_id,
             config,
+            metrics,
             running: Mutex::new(HashMap::new()),
             taking_over: Mutex::new(HashSet::new()),
             wake: Notify::new(),
@@ -131,8 +153,8 @@ impl Engine {
                 "grace period over: stopping running executions and handing them back as FAILED"
             );
             self.shared.aborting.store(true, Ordering::SeqCst);
-            for token in self.shared.running.lock().await.values() {
-                token.cancel();
+            for running in self.shared.running.lock().await.values() {
+                running.stop("the shutdown's grace period is over");
             }
             all_done.await;
         }
@@ -166,10 +188,9 @@ async fn listen(shared: Arc<Shared>, stop: CancellationToken) {
             Ok(n) if n.channel() == SUBMITTED_CHANNEL => shared.wake.notify_one(),
             Ok(n) => {
                 if let Ok(id) = n.payload().parse::<i64>()
-                    && let Some(token) = shared.running.lock().await.get(&id)
+                    && let Some(running) = shared.running.lock().await.get(&id)
                 {
-                    tracing::info!(execution_id = id, "cancel notified");
-                    token.cancel();
+                    running.stop("cancel notified");
                 }
             }
             Err(e) => {
@@ -197,23 +218,32 @@ async fn claim_loop(
         if busy < shared.config.workers {
             match executions::claim(&shared.pool, &shared.worker_id).await {
                 Ok(Some(execution)) => {
-                    let token = CancellationToken::new();
-                    shared
-                        .running
-                        .lock()
-                        .await
-                        .insert(execution.execution_id, token.clone());
+                    let stop = CancellationToken::new();
                     let span = tracing::info_span!(
                         "execution",
-                        execution_id = execution.execution_id,
-                        job_id = execution.job_id
+                        executionId = execution.execution_id,
+                        jobId = execution.job_id
                     );
+                    {
+                        let mut running = shared.running.lock().await;
+                        running.insert(
+                            execution.execution_id,
+                            Running {
+                                stop: stop.clone(),
+                                span: span.clone(),
+                            },
+                        );
+                        shared.metrics.set_workers_busy(running.len());
+                    }
                     let s = shared.clone();
                     executions.lock().await.spawn(
                         async move {
                             let id = execution.execution_id;
-                            run::run(&s, execution, token).await;
-                            s.running.lock().await.remove(&id);
+                            run::run(&s, execution, stop).await;
+                            let mut running = s.running.lock().await;
+                            running.remove(&id);
+                            s.metrics.set_workers_busy(running.len());
+                            drop(running);
                             s.wake.notify_one();
                         }
                         .instrument(span),
@@ -259,9 +289,9 @@ async fn heartbeat_loop(
                 let running = shared.running.lock().await;
                 for (id, status) in rows {
                     if status == "CANCELLED"
-                        && let Some(token) = running.get(&id)
+                        && let Some(r) = running.get(&id)
                     {
-                        token.cancel();
+                        r.stop("the heartbeat found it cancelled");
                     }
                 }
             }
@@ -272,8 +302,8 @@ async fn heartbeat_loop(
                 Ok(Some(orphan)) => {
                     let span = tracing::info_span!(
                         "takeover",
-                        execution_id = orphan.execution_id,
-                        job_id = orphan.job_id
+                        executionId = orphan.execution_id,
+                        jobId = orphan.job_id
                     );
                     let id = orphan.execution_id;
                     shared.taking_over.lock().await.insert(id);

@@ -149,7 +149,7 @@ async fn stopped(shared: &Shared, execution: &Execution, target: Option<&Target>
             report_left_disabled(shared, id).await;
         }
         let _ = reports::end_components(&shared.pool, id, "CANCELLED").await;
-        match executions::mark_stopped(&shared.pool, id).await {
+        match mark_stopped(shared, id).await {
             Ok(_) => tracing::info!(graceful, "cancelled execution stopped"),
             Err(e) => {
                 tracing::error!(error = %e, "cannot set endTime; another instance will once the heartbeat lapses")
@@ -204,7 +204,12 @@ pub(super) async fn take_over(shared: &Shared, orphan: Execution) {
             report_left_disabled(shared, id).await;
         }
         let _ = reports::end_components(&shared.pool, id, "CANCELLED").await;
-        let _ = executions::mark_stopped(&shared.pool, id).await;
+        match mark_stopped(shared, id).await {
+            Ok(_) => tracing::info!("cancelled execution stopped"),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot set endTime; another instance will once the heartbeat lapses")
+            }
+        }
     }
 }
 
@@ -219,13 +224,27 @@ async fn end(shared: &Shared, id: i64, outcome: ExecutionStatus) {
         }
         Ok(None) => {
             let _ = reports::end_components(&shared.pool, id, "CANCELLED").await;
-            let _ = executions::mark_stopped(&shared.pool, id).await;
+            let _ = mark_stopped(shared, id).await;
             tracing::info!("execution was cancelled as it finished; the cancel stands");
         }
         Err(e) => {
             tracing::error!(error = %e, "cannot record the end of the execution; another instance will once the heartbeat lapses")
         }
     }
+}
+
+/// Sets `endTime` of a cancelled execution this worker has stopped, and observes the time from the
+/// cancel to now (both read from the database's clock). Ok(false) when there was nothing to do.
+async fn mark_stopped(shared: &Shared, id: i64) -> Result<bool, sqlx::Error> {
+    let Some(stopped) = executions::mark_stopped(&shared.pool, id).await? else {
+        return Ok(false);
+    };
+    if let (Some(cancel), Some(end)) = (stopped.cancel_time, stopped.end_time) {
+        shared
+            .metrics
+            .observe_cancel_to_stop((end - cancel).to_std().unwrap_or_default());
+    }
+    Ok(true)
 }
 
 async fn event(shared: &Shared, id: i64, e: NewEvent<'_>) {
@@ -587,6 +606,7 @@ impl Progress<'_> {
         component_rows: i64,
     ) -> Result<(), RunError> {
         self.rows_masked += rows;
+        self.shared.metrics.add_rows_masked(rows as u64);
         self.since_feedback += rows;
         if self.since_feedback >= self.feedback || self.last_write.elapsed() >= MAX_QUIET {
             self.since_feedback = 0;

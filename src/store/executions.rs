@@ -44,6 +44,9 @@ pub struct Execution {
     pub end_time: Option<DateTime<Utc>>,
     #[serde(serialize_with = "serde_helpers::time")]
     pub submit_time: DateTime<Utc>,
+    /// When a cancel changed it (not part of the API; measures how long the stop took).
+    #[serde(skip)]
+    pub cancel_time: Option<DateTime<Utc>>,
 }
 
 /// `ExecutionStatus` as read from its text column.
@@ -66,7 +69,7 @@ impl Resource for Execution {
 }
 
 const COLUMNS: &str = "execution_id, job_id, connector_type, source_connector_id, target_connector_id, status, \
-     rows_masked, rows_total, bytes_processed, bytes_total, start_time, end_time, submit_time";
+     rows_masked, rows_total, bytes_processed, bytes_total, start_time, end_time, submit_time, cancel_time";
 
 /// The connector fields of a new execution (multi-tenant jobs only).
 #[derive(Debug, Default, Clone)]
@@ -264,6 +267,21 @@ pub async fn mark_stopped(
         .bind(execution_id)
         .fetch_optional(db)
         .await
+}
+
+/// How many executions there are in each status (statuses without any are left out).
+pub async fn count_by_status(
+    db: impl PgExecutor<'_>,
+) -> Result<Vec<(ExecutionStatus, i64)>, sqlx::Error> {
+    let rows: Vec<(String, i64)> =
+        sqlx::query_as("SELECT status, count(*) FROM executions GROUP BY status")
+            .fetch_all(db)
+            .await?;
+    // The column's CHECK constraint admits only known statuses.
+    Ok(rows
+        .into_iter()
+        .filter_map(|(s, n)| s.parse().ok().map(|s| (s, n)))
+        .collect())
 }
 
 /// What a cancel found and did.

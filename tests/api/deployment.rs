@@ -15,6 +15,7 @@ fn documented_variables() -> BTreeSet<String> {
     let table = readme
         .split("## Configuration")
         .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
         .expect("a Configuration section");
     table
         .lines()

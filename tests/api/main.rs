@@ -11,6 +11,8 @@ mod executions;
 mod helpers;
 mod hostile;
 mod instances;
+mod logs;
+mod metrics;
 mod openapi;
 mod outage;
 mod races;
