@@ -99,6 +99,22 @@ fn compose_runs_postgres_then_maskd_with_documented_settings() {
         url.contains("@postgres:5432/"),
         "maskd reaches the postgres service: {url}"
     );
+    // Docker stops a container with SIGKILL after stop_grace_period: it must outlast maskd's own
+    // grace period, or running executions are killed instead of handed back.
+    let grace: u64 = environment[&Yaml::String("MASKD_SHUTDOWN_GRACE_SECS".into())]
+        .as_str()
+        .and_then(|v| v.rsplit(":-").next())
+        .and_then(|v| v.trim_end_matches('}').parse().ok())
+        .expect("MASKD_SHUTDOWN_GRACE_SECS has a default");
+    let stop: u64 = maskd["stop_grace_period"]
+        .as_str()
+        .and_then(|v| v.strip_suffix('s'))
+        .and_then(|v| v.parse().ok())
+        .expect("stop_grace_period is set in seconds");
+    assert!(
+        stop > grace,
+        "stop_grace_period {stop}s must be longer than MASKD_SHUTDOWN_GRACE_SECS {grace}"
+    );
     let bind = environment[&Yaml::String("MASKD_BIND".into())]
         .as_str()
         .unwrap();
