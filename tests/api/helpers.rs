@@ -455,9 +455,41 @@ impl TestApp {
         id
     }
 
+    /// The `eventType` of every event of an execution, oldest first.
+    pub async fn event_types(&self, execution_id: i64) -> Vec<String> {
+        let events = self
+            .get(&format!("/execution-events?execution_id={execution_id}"))
+            .await;
+        assert_eq!(events.status, StatusCode::OK, "{events:?}");
+        events.body["responseList"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["eventType"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
     pub async fn status_of(&self, execution_id: i64) -> Value {
         let a = self.get(&format!("/executions/{execution_id}")).await;
         assert_eq!(a.status, StatusCode::OK);
         a.body
+    }
+}
+
+/// Waits (up to 30 s) until the maskd at `url` answers `/readyz` with 200.
+pub async fn wait_until_ready(client: &reqwest::Client, url: &str) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while client
+        .get(format!("{url}/readyz"))
+        .send()
+        .await
+        .map(|r| r.status() != StatusCode::OK)
+        .unwrap_or(true)
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "maskd at {url} did not become ready"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }

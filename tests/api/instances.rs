@@ -11,7 +11,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::engine::{create_customers, create_masking_job, sql_objects_state, watch};
-use crate::helpers::{Settings, TestApp, spawn_app_with};
+use crate::helpers::{Settings, TestApp, spawn_app_with, wait_until_ready};
 
 /// A `maskd serve` process, killed when dropped.
 struct Instance {
@@ -42,18 +42,7 @@ impl Instance {
             .spawn()
             .expect("maskd starts");
         let url = format!("http://127.0.0.1:{port}");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while app
-            .client
-            .get(format!("{url}/readyz"))
-            .send()
-            .await
-            .map(|r| r.status() != StatusCode::OK)
-            .unwrap_or(true)
-        {
-            assert!(Instant::now() < deadline, "maskd did not become ready");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        wait_until_ready(&app.client, &url).await;
         Instance { child, url }
     }
 
@@ -218,22 +207,13 @@ async fn long_run(app: &TestApp, instance: &Instance) -> i64 {
 
 /// A JOB_ABORTED event (beside, perhaps, a constraint left NOT VALID by the part-way run).
 async fn assert_job_aborted(app: &TestApp, id: i64) {
-    let events = app
-        .get(&format!("/execution-events?execution_id={id}"))
-        .await
-        .body;
-    let types: Vec<&str> = events["responseList"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["eventType"].as_str().unwrap())
-        .collect();
-    assert!(types.contains(&"JOB_ABORTED"), "{events}");
+    let types = app.event_types(id).await;
+    assert!(types.iter().any(|t| t == "JOB_ABORTED"), "{types:?}");
     assert!(
         types
             .iter()
-            .all(|t| ["JOB_ABORTED", "CONSTRAINT_NOT_VALIDATED"].contains(t)),
-        "{events}"
+            .all(|t| ["JOB_ABORTED", "CONSTRAINT_NOT_VALIDATED"].contains(&t.as_str())),
+        "{types:?}"
     );
 }
 

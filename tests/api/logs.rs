@@ -11,7 +11,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Map, Value, json};
 
 use crate::engine::{create_customers, create_masking_job, watch};
-use crate::helpers::{TestApp, TestDatabase, server_password, spawn_app};
+use crate::helpers::{TestApp, TestDatabase, server_password, spawn_app, wait_until_ready};
 
 fn distinctive(what: &str) -> String {
     format!("{what}-{}", hex::encode(rand::random::<[u8; 6]>()))
@@ -47,17 +47,7 @@ impl LoggedInstance {
             .spawn()
             .expect("maskd starts");
         let url = format!("http://127.0.0.1:{port}");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while client
-            .get(format!("{url}/readyz"))
-            .send()
-            .await
-            .map(|r| r.status() != StatusCode::OK)
-            .unwrap_or(true)
-        {
-            assert!(Instant::now() < deadline, "maskd did not become ready");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        wait_until_ready(client, &url).await;
         LoggedInstance { child, url, log }
     }
 

@@ -10,13 +10,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
-use reqwest::StatusCode;
 use serde_json::json;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
 
 use crate::engine::{create_customers, create_masking_job, sql_objects_state, watch};
-use crate::helpers::{Settings, server_options, spawn_app_with};
+use crate::helpers::{Settings, server_options, spawn_app_with, wait_until_ready};
 
 /// A TCP proxy to the test PostgreSQL server that can be cut: every connection through it is
 /// dropped, and new ones are refused, until it is restored.
@@ -118,17 +117,7 @@ async fn start_instance(database_url: &str, client: &reqwest::Client) -> Instanc
             }
         }
     });
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while client
-        .get(format!("http://127.0.0.1:{port}/readyz"))
-        .send()
-        .await
-        .map(|r| r.status() != StatusCode::OK)
-        .unwrap_or(true)
-    {
-        assert!(Instant::now() < deadline, "maskd did not become ready");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_until_ready(client, &format!("http://127.0.0.1:{port}")).await;
     Instance { child, log }
 }
 
@@ -166,17 +155,8 @@ async fn an_execution_whose_end_could_not_be_recorded_is_ended_once_the_database
         .pop()
         .unwrap();
     assert_eq!(last["status"], "FAILED", "{last}");
-    let events = app
-        .get(&format!("/execution-events?execution_id={id}"))
-        .await
-        .body;
-    let types: Vec<&str> = events["responseList"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["eventType"].as_str().unwrap())
-        .collect();
-    assert!(types.contains(&"JOB_ABORTED"), "{events}");
+    let types = app.event_types(id).await;
+    assert!(types.iter().any(|t| t == "JOB_ABORTED"), "{types:?}");
     let (trigger, indexes, fk, _) = sql_objects_state(&app).await;
     assert_eq!((trigger.as_str(), indexes, fk), ("O", 2, true), "restored");
 }
