@@ -80,34 +80,7 @@ pub async fn create_masking_job(app: &TestApp, options: Value) -> i64 {
         ("orders", &[("customer_email", "EmailLookup")]),
     ];
     for (table, columns) in rules {
-        let t = app
-            .post(
-                "/table-metadata",
-                json!({"tableName": table, "rulesetId": rs}),
-            )
-            .await;
-        assert_eq!(t.status, StatusCode::CREATED, "{:?}", t.body);
-        let cols = app
-            .get(&format!(
-                "/column-metadata?table_metadata_id={}",
-                t.body["tableMetadataId"]
-            ))
-            .await;
-        for (column, algorithm) in columns {
-            let col = cols.body["responseList"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|c| c["columnName"] == *column)
-                .unwrap();
-            let put = app
-                .put(
-                    &format!("/column-metadata/{}", col["columnMetadataId"]),
-                    json!({"algorithmName": algorithm}),
-                )
-                .await;
-            assert_eq!(put.status, StatusCode::OK);
-        }
+        app.mask_columns(rs, table, columns).await;
     }
     let mut job = json!({"jobName": "mask crm", "rulesetId": rs, "feedbackSize": 500});
     job["databaseMaskingOptions"] = options;

@@ -422,6 +422,43 @@ impl TestApp {
         job.body["maskingJobId"].as_i64().unwrap()
     }
 
+    /// Adds `table` of the target to a ruleset and masks each of `columns` with its algorithm;
+    /// returns the table metadata id.
+    pub async fn mask_columns(
+        &self,
+        ruleset_id: i64,
+        table: &str,
+        columns: &[(&str, &str)],
+    ) -> i64 {
+        let t = self
+            .post(
+                "/table-metadata",
+                json!({"tableName": table, "rulesetId": ruleset_id}),
+            )
+            .await;
+        assert_eq!(t.status, StatusCode::CREATED, "{table}: {:?}", t.body);
+        let table_id = t.body["tableMetadataId"].as_i64().unwrap();
+        let listed = self
+            .get(&format!("/column-metadata?table_metadata_id={table_id}"))
+            .await;
+        for (column, algorithm) in columns {
+            let found = listed.body["responseList"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|c| c["columnName"] == *column)
+                .unwrap_or_else(|| panic!("{column} is not a column of {table}: {listed:?}"));
+            let put = self
+                .put(
+                    &format!("/column-metadata/{}", found["columnMetadataId"]),
+                    json!({"algorithmName": algorithm}),
+                )
+                .await;
+            assert_eq!(put.status, StatusCode::OK, "{column}: {put:?}");
+        }
+        table_id
+    }
+
     /// Submits an execution of `job_id` through the API; returns its id.
     pub async fn submit(&self, job_id: i64) -> i64 {
         let e = self.post("/executions", json!({"jobId": job_id})).await;

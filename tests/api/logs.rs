@@ -132,33 +132,8 @@ async fn small_job(app: &TestApp) -> i64 {
     .execute(&app.pool)
     .await
     .unwrap();
-    let t = app
-        .post(
-            "/table-metadata",
-            json!({"tableName": "people", "rulesetId": rs}),
-        )
+    app.mask_columns(rs, "people", &[("first_name", "FirstNameLookup")])
         .await;
-    assert_eq!(t.status, StatusCode::CREATED, "{:?}", t.body);
-    let cols = app
-        .get(&format!(
-            "/column-metadata?table_metadata_id={}",
-            t.body["tableMetadataId"]
-        ))
-        .await;
-    let first_name = cols.body["responseList"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["columnName"] == "first_name")
-        .unwrap()["columnMetadataId"]
-        .clone();
-    let put = app
-        .put(
-            &format!("/column-metadata/{first_name}"),
-            json!({"algorithmName": "FirstNameLookup"}),
-        )
-        .await;
-    assert_eq!(put.status, StatusCode::OK);
     app.create_job_on(rs).await
 }
 
