@@ -74,6 +74,8 @@ impl Application {
             pool: pool.clone(),
             keys,
             token_ttl: config.token_ttl,
+            trusted_proxies: config.trusted_proxies.clone(),
+            login_throttle: config.login_throttle.clone(),
         });
 
         let listener = TcpListener::bind(config.bind).map_err(|source| StartupError::Bind {

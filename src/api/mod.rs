@@ -17,6 +17,7 @@ mod reports;
 mod rulesets;
 mod system;
 mod table_metadata;
+mod throttle;
 
 use std::time::Duration;
 
@@ -37,6 +38,8 @@ pub struct AppState {
     pub pool: PgPool,
     pub keys: Keys,
     pub token_ttl: Duration,
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    pub login_throttle: crate::config::LoginThrottle,
 }
 
 /// Registers Swagger UI, every endpoint under both base paths, the web console, and the health
