@@ -17,3 +17,4 @@ mod rbac;
 mod resources;
 mod rotation;
 mod startup;
+mod throttle;
