@@ -1,8 +1,10 @@
 //! Settings from the environment (a `.env` file is loaded first when present).
 
 use std::fmt;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
+
+use ipnet::IpNet;
 
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/maskd";
 
@@ -39,6 +41,36 @@ pub struct Config {
     pub heartbeat_interval: Duration,
     /// On SIGTERM, how long running executions may go on before they are handed back as FAILED.
     pub shutdown_grace: Duration,
+    /// Proxies trusted to name the client in `X-Forwarded-For` (`MASKD_TRUSTED_PROXIES`).
+    pub trusted_proxies: Vec<IpNet>,
+    pub login_throttle: LoginThrottle,
+}
+
+/// How failed logins are throttled. Not read from the environment: the defaults are the documented
+/// policy, and tests shorten them.
+#[derive(Debug, Clone)]
+pub struct LoginThrottle {
+    /// Failures in a row for one username from one address before that pair is blocked.
+    pub max_user_failures: u32,
+    /// Failures in a row from one address, whatever the usernames, before the address is blocked.
+    pub max_address_failures: u32,
+    /// The block that the last allowed failure starts; each further failure doubles it.
+    pub first_block: Duration,
+    pub max_block: Duration,
+    /// Failures are forgotten after this long without a failure or a block.
+    pub forget_after: Duration,
+}
+
+impl Default for LoginThrottle {
+    fn default() -> Self {
+        LoginThrottle {
+            max_user_failures: 5,
+            max_address_failures: 50,
+            first_block: Duration::from_secs(30),
+            max_block: Duration::from_secs(15 * 60),
+            forget_after: Duration::from_secs(15 * 60),
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -73,6 +105,10 @@ impl Config {
         let db_pool_size = parse_number(&get, "MASKD_DB_POOL_SIZE", default_pool, 2, 1000)? as u32;
         let heartbeat_secs = parse_number(&get, "MASKD_HEARTBEAT_SECS", 2, 1, 60)?;
         let grace_secs = parse_number(&get, "MASKD_SHUTDOWN_GRACE_SECS", 30, 0, 3600)?;
+        let trusted_proxies = match get("MASKD_TRUSTED_PROXIES") {
+            Some(text) => parse_networks("MASKD_TRUSTED_PROXIES", &text)?,
+            None => vec![],
+        };
 
         Ok(Config {
             database_url: Secret::new(database_url),
@@ -84,6 +120,8 @@ impl Config {
             db_pool_size,
             heartbeat_interval: Duration::from_secs(heartbeat_secs),
             shutdown_grace: Duration::from_secs(grace_secs),
+            trusted_proxies,
+            login_throttle: LoginThrottle::default(),
         })
     }
 }
@@ -104,6 +142,24 @@ fn parse_number(
             "{name} must be a whole number from {min} to {max}, got '{text}'"
         ))),
     }
+}
+
+/// Comma-separated IP addresses and CIDR ranges.
+fn parse_networks(name: &str, text: &str) -> Result<Vec<IpNet>, ConfigError> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(|item| {
+            item.parse::<IpNet>()
+                .or_else(|_| item.parse::<IpAddr>().map(IpNet::from))
+                .map_err(|_| {
+                    ConfigError(format!(
+                        "{name} must be comma-separated IP addresses or CIDR ranges such as \
+                         10.0.0.5,192.168.0.0/16; '{item}' is neither"
+                    ))
+                })
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -127,6 +183,14 @@ mod tests {
         assert_eq!(c.workers, 4);
         assert_eq!(c.token_ttl, Duration::from_secs(1800));
         assert!(c.admin_password.is_none() && c.secret_key.is_none());
+        assert!(c.trusted_proxies.is_empty());
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_and_ranges() {
+        let c = config(&[("MASKD_TRUSTED_PROXIES", " 10.0.0.5, 192.168.0.0/16,::1 ,")]).unwrap();
+        let printed: Vec<String> = c.trusted_proxies.iter().map(ToString::to_string).collect();
+        assert_eq!(printed, ["10.0.0.5/32", "192.168.0.0/16", "::1/128"]);
     }
 
     #[test]
@@ -137,6 +201,8 @@ mod tests {
             ("MASKD_TOKEN_TTL_SECS", "0"),
             ("MASKD_BIND", "localhost"),
             ("DATABASE_URL", "mysql://x"),
+            ("MASKD_TRUSTED_PROXIES", "10.0.0.1,proxy.local"),
+            ("MASKD_TRUSTED_PROXIES", "10.0.0.0/33"),
         ] {
             let err = config(&[(name, value)]).unwrap_err().to_string();
             assert!(err.contains(name), "{err}");

@@ -80,6 +80,8 @@ impl Application {
             keys,
             token_ttl: config.token_ttl,
             metrics,
+            trusted_proxies: config.trusted_proxies.clone(),
+            login_throttle: config.login_throttle.clone(),
         });
 
         let listener = TcpListener::bind(config.bind).map_err(|source| StartupError::Bind {

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::request;
+use super::throttle::{self, LoginKeys};
 use crate::crypto;
 use crate::domain::Role;
 use crate::store::tokens::{self, TokenUser};
@@ -89,11 +90,19 @@ struct LoginAnswer {
 /// Logs in.
 ///
 /// Answers a token that expires after `MASKD_TOKEN_TTL_SECS` without use.
+///
+/// After 5 failed logins in a row for a username from one address, or 50 from one address for any
+/// usernames, logins for it are answered 429 for 30 seconds, doubled with each further failure up
+/// to 15 minutes. Failures are forgotten 15 minutes after the last one or the end of its block;
+/// a successful login forgets the username's failures from that address.
 #[utoipa::path(post, path = "/login", operation_id = "login", tag = "login", security(()),
     request_body = LoginBody,
     responses(
         (status = 200, description = "Logged in", body = LoginAnswer),
         (status = 401, description = "Wrong username or password", body = crate::api::openapi::ErrorAnswer),
+        (status = 429, description = "Too many failed logins for this username from this address, or from this address: try again after Retry-After seconds (the password is not checked meanwhile)",
+            body = crate::api::openapi::ErrorAnswer,
+            headers(("Retry-After" = u64, description = "Seconds until logins are accepted again"))),
     ),
 )]
 pub async fn login(
@@ -106,15 +115,22 @@ pub async fn login(
     let password = body
         .password
         .ok_or_else(|| ApiError::BadRequest("password is required".into()))?;
+    let attempt = LoginKeys::new(
+        throttle::client_address(&req, &state.trusted_proxies),
+        &username,
+    );
+    attempt.check(&state.pool).await?;
     let stored = crate::store::users::credentials(&state.pool, &username).await?;
     let hash = stored.as_ref().map(|c| c.password_hash.clone());
     let verified = web::block(move || crypto::verify_password(&password, hash.as_deref()))
         .await
         .map_err(ApiError::internal)?;
     let (true, Some(credentials)) = (verified, stored) else {
-        tracing::info!(username = %username, "failed login");
+        tracing::info!(username = %username, client = %attempt.client, "failed login");
+        attempt.failed(&state.pool, &state.login_throttle).await?;
         return Err(ApiError::Unauthorized("wrong username or password".into()));
     };
+    attempt.succeeded(&state.pool).await?;
     // Housekeeping: expired tokens can never be used again.
     tokens::delete_expired(&state.pool, state.token_ttl).await?;
     let token = crypto::new_token();
@@ -124,7 +140,7 @@ pub async fn login(
         credentials.user_id,
     )
     .await?;
-    tracing::info!(username = %username, "login");
+    tracing::info!(username = %username, client = %attempt.client, "login");
     Ok(HttpResponse::Ok().json(LoginAnswer {
         authorization: token,
     }))

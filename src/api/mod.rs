@@ -19,6 +19,7 @@ mod reports;
 mod rulesets;
 mod system;
 mod table_metadata;
+mod throttle;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -41,6 +42,8 @@ pub struct AppState {
     pub keys: Keys,
     pub token_ttl: Duration,
     pub metrics: Arc<crate::metrics::Metrics>,
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    pub login_throttle: crate::config::LoginThrottle,
 }
 
 /// Registers Swagger UI, every endpoint under both base paths, the web console, and the health

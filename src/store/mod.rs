@@ -6,6 +6,7 @@ pub mod connectors;
 pub mod environments;
 pub mod executions;
 pub mod jobs;
+pub mod login_failures;
 pub mod reports;
 pub mod rulesets;
 pub mod settings;

@@ -3,7 +3,7 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use maskd::config::{Config, Secret};
+use maskd::config::{Config, LoginThrottle, Secret};
 use maskd::domain::{ExecutionStatus, Role};
 use maskd::startup::Application;
 use maskd::store;
@@ -169,6 +169,9 @@ pub struct Settings {
     pub token_ttl: Duration,
     /// Workers of the instance; 0 (API only) lets a test drive every transition itself.
     pub workers: u32,
+    /// MASKD_TRUSTED_PROXIES
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    pub login_throttle: LoginThrottle,
 }
 
 impl Default for Settings {
@@ -176,7 +179,26 @@ impl Default for Settings {
         Settings {
             token_ttl: Duration::from_secs(1800),
             workers: 0,
+            trusted_proxies: vec![],
+            login_throttle: LoginThrottle::default(),
         }
+    }
+}
+
+/// The configuration of an instance with `settings` on the database at `database_url`.
+pub fn config(database_url: String, settings: &Settings) -> Config {
+    Config {
+        database_url: Secret::new(database_url),
+        bind: "127.0.0.1:0".parse().unwrap(),
+        workers: settings.workers,
+        admin_password: Some(Secret::new(ADMIN_PASSWORD)),
+        token_ttl: settings.token_ttl,
+        secret_key: Some(Secret::new("test-secret-key")),
+        db_pool_size: 10,
+        heartbeat_interval: Duration::from_secs(1),
+        shutdown_grace: Duration::from_secs(5),
+        trusted_proxies: settings.trusted_proxies.clone(),
+        login_throttle: settings.login_throttle.clone(),
     }
 }
 
@@ -190,18 +212,7 @@ pub async fn spawn_app_with(settings: Settings) -> TestApp {
         maskd::telemetry::init();
     }
     let db = TestDatabase::from_template().await;
-    let config = Config {
-        database_url: Secret::new(db.url()),
-        bind: "127.0.0.1:0".parse().unwrap(),
-        workers: settings.workers,
-        admin_password: Some(Secret::new(ADMIN_PASSWORD)),
-        token_ttl: settings.token_ttl,
-        secret_key: Some(Secret::new("test-secret-key")),
-        db_pool_size: 10,
-        heartbeat_interval: Duration::from_secs(1),
-        shutdown_grace: Duration::from_secs(5),
-    };
-    let app = Application::build(config)
+    let app = Application::build(config(db.url(), &settings))
         .await
         .expect("the application starts");
     let address = format!("http://127.0.0.1:{}", app.port());

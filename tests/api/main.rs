@@ -20,3 +20,4 @@ mod rbac;
 mod resources;
 mod rotation;
 mod startup;
+mod throttle;

@@ -84,6 +84,8 @@ async fn instance(db_url: &str, secret: Option<&str>) -> String {
         db_pool_size: 4,
         heartbeat_interval: std::time::Duration::from_secs(1),
         shutdown_grace: std::time::Duration::from_secs(5),
+        trusted_proxies: vec![],
+        login_throttle: Default::default(),
     })
     .await
     .expect("the instance starts");

@@ -22,6 +22,8 @@ fn config_for(url: String, admin: Option<&str>, secret: Option<&str>) -> Config 
         db_pool_size: 4,
         heartbeat_interval: std::time::Duration::from_secs(1),
         shutdown_grace: std::time::Duration::from_secs(5),
+        trusted_proxies: vec![],
+        login_throttle: Default::default(),
     }
 }
 
