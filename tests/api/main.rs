@@ -11,6 +11,7 @@ mod executions;
 mod helpers;
 mod hostile;
 mod instances;
+mod linearizability;
 mod logs;
 mod metrics;
 mod openapi;

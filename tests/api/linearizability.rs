@@ -1,0 +1,361 @@
+//! A linearizability checker for the execution state machine (Wing & Gong's search, with the
+//! memoisation of Lowe's WGL variant), and its own tests on hand-written histories.
+//!
+//! Each execution is an independent object of the sequential specification below, so a history
+//! is checked execution by execution: it is linearizable iff each execution's sub-history is.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+use std::time::Instant;
+
+use maskd::domain::{ExecutionStatus, ExpectedStatus};
+
+/// The state of one execution in the sequential specification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum State {
+    /// Not submitted yet.
+    Absent,
+    Queued,
+    Running,
+    /// `stopped`: its `endTime` is set.
+    Cancelled {
+        stopped: bool,
+    },
+    /// SUCCEEDED, WARNING or FAILED.
+    Finished(ExecutionStatus),
+}
+
+/// One call on one execution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    /// `POST /executions` that created this execution.
+    Submit,
+    /// A worker's claim that returned this execution.
+    Claim,
+    /// `POST /executions/{id}/cancel`, with or without `expectedStatus`.
+    Cancel(Option<ExpectedStatus>),
+    /// The worker's finish with this outcome.
+    Finish(ExecutionStatus),
+    /// The worker's "stopped after a cancel" (sets `endTime`).
+    MarkStopped,
+    /// `GET /executions/{id}`.
+    Read,
+}
+
+/// What a call answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// 201 QUEUED (submit), or a claim that returned it.
+    Done,
+    /// A conditional store transition (finish, mark stopped): whether it changed the execution.
+    Changed(bool),
+    /// Cancel answered 200 with the execution in this state.
+    Cancelled(State),
+    /// Cancel answered 400 naming this status.
+    Refused(ExecutionStatus),
+    /// A read saw this state.
+    Saw(State),
+}
+
+/// One completed operation: its call, its answer, and the instants before the call and after the
+/// answer.
+#[derive(Debug, Clone)]
+pub struct Event {
+    pub execution: i64,
+    pub op: Op,
+    pub outcome: Outcome,
+    pub invoked: Instant,
+    pub answered: Instant,
+}
+
+/// The sequential specification: the state after `op` in `state` and the answer it gives; None
+/// when no answer we record can come from that state (the submit of an existing execution, a claim
+/// returning one that is not QUEUED, a cancel of one that does not exist).
+pub fn step(state: State, op: Op) -> Option<(State, Outcome)> {
+    use State::*;
+    Some(match (op, state) {
+        (Op::Submit, Absent) => (Queued, Outcome::Done),
+        (Op::Claim, Queued) => (Running, Outcome::Done),
+        (Op::Cancel(expected), Queued | Running) => {
+            let current = if state == Queued {
+                ExecutionStatus::Queued
+            } else {
+                ExecutionStatus::Running
+            };
+            if expected.is_none_or(|e| e.status() == current) {
+                let after = Cancelled {
+                    stopped: state == Queued,
+                };
+                (after, Outcome::Cancelled(after))
+            } else {
+                (state, Outcome::Refused(current))
+            }
+        }
+        // A retried cancel is answered 200 unchanged, whatever it expected.
+        (Op::Cancel(_), Cancelled { .. }) => (state, Outcome::Cancelled(state)),
+        (Op::Cancel(_), Finished(s)) => (state, Outcome::Refused(s)),
+        (Op::Finish(outcome), Running) => (Finished(outcome), Outcome::Changed(true)),
+        (Op::Finish(_), _) => (state, Outcome::Changed(false)),
+        (Op::MarkStopped, Cancelled { stopped: false }) => {
+            (Cancelled { stopped: true }, Outcome::Changed(true))
+        }
+        (Op::MarkStopped, _) => (state, Outcome::Changed(false)),
+        (Op::Read, _) => (state, Outcome::Saw(state)),
+        (Op::Submit | Op::Claim | Op::Cancel(_), _) => return None,
+    })
+}
+
+/// An execution whose sub-history has no linearization.
+#[derive(Debug)]
+pub struct Violation {
+    pub execution: i64,
+    /// Its operations, in order of invocation, times in µs from the first one's invocation.
+    pub events: Vec<String>,
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "execution {}: no sequential order of these operations respects both their real-time order and the state machine:",
+            self.execution
+        )?;
+        for e in &self.events {
+            writeln!(f, "  {e}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Checks every execution of `history`; the first violation found.
+pub fn check(history: &[Event]) -> Result<(), Violation> {
+    let mut by_execution: BTreeMap<i64, Vec<&Event>> = BTreeMap::new();
+    for e in history {
+        by_execution.entry(e.execution).or_default().push(e);
+    }
+    for (execution, mut events) in by_execution {
+        events.sort_by_key(|e| e.invoked);
+        if !linearizable(&events) {
+            let t0 = events[0].invoked;
+            let events = events
+                .iter()
+                .map(|e| {
+                    format!(
+                        "[{:>9} .. {:>9}] {:?} -> {:?}",
+                        (e.invoked - t0).as_micros(),
+                        (e.answered - t0).as_micros(),
+                        e.op,
+                        e.outcome
+                    )
+                })
+                .collect();
+            return Err(Violation { execution, events });
+        }
+    }
+    Ok(())
+}
+
+/// Depth-first search for a linearization of one execution's events (sorted by invocation): at
+/// each step, any event not yet linearized that was invoked before every remaining event's answer
+/// may come next, if the specification gives its recorded answer. A (linearized set, state) pair
+/// already explored is not explored again.
+fn linearizable(events: &[&Event]) -> bool {
+    let n = events.len();
+    let mut seen: HashSet<(Vec<u64>, State)> = HashSet::new();
+    // Each frame: linearized set, state, and the first candidate index still to try from it.
+    let mut stack: Vec<(Vec<u64>, State, usize)> =
+        vec![(vec![0; n.div_ceil(64)], State::Absent, 0)];
+    while let Some((mut done, state, from)) = stack.pop() {
+        let is_done = |i: usize| done[i / 64] & (1 << (i % 64)) != 0;
+        let remaining: Vec<usize> = (0..n).filter(|&i| !is_done(i)).collect();
+        let Some(first_answer) = remaining.iter().map(|&i| events[i].answered).min() else {
+            return true;
+        };
+        // In invocation order, so once one was invoked after the earliest pending answer, so
+        // were all the following ones.
+        let candidates = remaining
+            .into_iter()
+            .take_while(|&i| events[i].invoked <= first_answer);
+        let matching = |i: &usize| {
+            step(state, events[*i].op)
+                .filter(|&(_, answer)| answer == events[*i].outcome)
+                .map(|(after, _)| (*i, after))
+        };
+        // A candidate that leaves the state as it is (a read, a refused cancel) and gets its
+        // answer from it goes next without branching: moved here from later in any valid
+        // linearization, it keeps that linearization valid. This keeps the many reads and
+        // refusals from multiplying the orders to search.
+        if from == 0
+            && let Some((i, _)) = candidates
+                .clone()
+                .filter_map(|i| matching(&i))
+                .find(|&(_, after)| after == state)
+        {
+            done[i / 64] |= 1 << (i % 64);
+            if seen.insert((done.clone(), state)) {
+                stack.push((done, state, 0));
+            }
+            continue;
+        }
+        if let Some((i, after)) = candidates
+            .skip_while(|&i| i < from)
+            .find_map(|i| matching(&i))
+        {
+            // Come back to this frame for the candidates after i.
+            stack.push((done.clone(), state, i + 1));
+            done[i / 64] |= 1 << (i % 64);
+            if seen.insert((done.clone(), after)) {
+                stack.push((done, after, 0));
+            }
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    /// Builds events from (execution, op, outcome, invoked ms, answered ms).
+    fn history(spec: &[(i64, Op, Outcome, u64, u64)]) -> Vec<Event> {
+        let t0 = Instant::now();
+        let at = |ms: u64| t0 + Duration::from_millis(ms);
+        spec.iter()
+            .map(|&(execution, op, outcome, inv, ans)| Event {
+                execution,
+                op,
+                outcome,
+                invoked: at(inv),
+                answered: at(ans),
+            })
+            .collect()
+    }
+
+    const Q: Option<ExpectedStatus> = Some(ExpectedStatus::Queued);
+    const R: Option<ExpectedStatus> = Some(ExpectedStatus::Running);
+    use ExecutionStatus::{Queued, Running, Succeeded};
+    use Outcome::{Cancelled, Changed, Done, Refused, Saw};
+    const STOPPED: State = State::Cancelled { stopped: true };
+    const STOPPING: State = State::Cancelled { stopped: false };
+
+    /// Two executions at once, each with concurrent calls whose answers only one order explains.
+    fn valid_history() -> Vec<(i64, Op, Outcome, u64, u64)> {
+        vec![
+            (1, Op::Submit, Done, 0, 10),
+            // The claim overlaps a cancel expecting QUEUED (refused: the claim came first), a read
+            // that saw it still QUEUED (before the claim), and a cancel expecting RUNNING that
+            // won (after the claim), which the worker's finish then found.
+            (1, Op::Claim, Done, 20, 60),
+            (1, Op::Cancel(Q), Refused(Running), 25, 70),
+            (1, Op::Read, Saw(State::Queued), 30, 40),
+            (1, Op::Cancel(R), Cancelled(STOPPING), 35, 80),
+            (1, Op::Finish(Succeeded), Changed(false), 50, 90),
+            (1, Op::Cancel(None), Cancelled(STOPPING), 85, 95),
+            (1, Op::MarkStopped, Changed(true), 100, 110),
+            (1, Op::Read, Saw(STOPPED), 105, 120),
+            // The cancel without expectedStatus overlaps the claim but must come after it: a
+            // cancel expecting QUEUED saw RUNNING before the cancel answered.
+            (2, Op::Submit, Done, 30, 35),
+            (2, Op::Cancel(None), Cancelled(STOPPING), 36, 50),
+            (2, Op::Claim, Done, 37, 45),
+            (2, Op::Cancel(Q), Refused(Running), 46, 47),
+            (2, Op::Finish(Succeeded), Changed(false), 48, 60),
+        ]
+    }
+
+    #[test]
+    fn a_valid_concurrent_history_passes() {
+        if let Err(v) = check(&history(&valid_history())) {
+            panic!("{v}");
+        }
+    }
+
+    #[test]
+    fn a_finish_that_overwrote_a_cancel_is_caught() {
+        let mut spec = valid_history();
+        // The finish of execution 2, invoked after its cancel answered, changed it after all.
+        spec[13] = (2, Op::Finish(Succeeded), Changed(true), 51, 60);
+        let err = check(&history(&spec)).unwrap_err();
+        assert_eq!(err.execution, 2);
+        assert_eq!(err.events.len(), 5, "{err}");
+        // Overlapping the cancel it is still caught: had it come first, the cancel would have
+        // been refused as SUCCEEDED instead of answering CANCELLED.
+        spec[13] = (2, Op::Finish(Succeeded), Changed(true), 40, 60);
+        assert_eq!(check(&history(&spec)).unwrap_err().execution, 2);
+    }
+
+    #[test]
+    fn a_cancel_expecting_queued_that_won_after_a_completed_claim_is_caught() {
+        let h = history(&[
+            (7, Op::Submit, Done, 0, 10),
+            (7, Op::Claim, Done, 20, 30),
+            // Invoked after the claim had answered, yet it cancelled a QUEUED execution.
+            (7, Op::Cancel(Q), Cancelled(STOPPED), 40, 50),
+        ]);
+        let err = check(&h).unwrap_err();
+        assert_eq!(err.execution, 7);
+        assert_eq!(err.events.len(), 3, "{err}");
+        // Overlapping the claim, it could have come first, but then the claim could not have
+        // returned the execution.
+        let h = history(&[
+            (7, Op::Submit, Done, 0, 10),
+            (7, Op::Cancel(Q), Cancelled(STOPPED), 20, 50),
+            (7, Op::Claim, Done, 25, 30),
+        ]);
+        assert_eq!(check(&h).unwrap_err().execution, 7);
+    }
+
+    #[test]
+    fn a_stale_read_is_caught() {
+        let h = history(&[
+            (3, Op::Submit, Done, 0, 10),
+            (3, Op::Claim, Done, 20, 30),
+            // Invoked after the claim answered, it still saw QUEUED.
+            (3, Op::Read, Saw(State::Queued), 31, 40),
+        ]);
+        assert_eq!(check(&h).unwrap_err().execution, 3);
+        // Overlapping the claim, the same read is fine.
+        let overlapping = history(&[
+            (3, Op::Submit, Done, 0, 10),
+            (3, Op::Claim, Done, 20, 30),
+            (3, Op::Read, Saw(State::Queued), 29, 40),
+        ]);
+        check(&overlapping).unwrap();
+    }
+
+    #[test]
+    fn a_cancel_refused_with_a_status_it_never_had_is_caught() {
+        // QUEUED and never claimed: a refusal naming RUNNING is a lie.
+        let h = history(&[
+            (5, Op::Submit, Done, 0, 1),
+            (5, Op::Cancel(R), Refused(Running), 2, 3),
+        ]);
+        assert!(check(&h).is_err());
+        let h = history(&[
+            (5, Op::Submit, Done, 0, 1),
+            (5, Op::Cancel(R), Refused(Queued), 2, 3),
+        ]);
+        check(&h).unwrap();
+    }
+
+    #[test]
+    fn the_search_handles_many_concurrent_reads() {
+        // 100 overlapping reads around a claim: searched order by order, their interleavings
+        // would never be exhausted; taken as soon as they fit, they cost nothing, both ways.
+        let mut spec = vec![(9, Op::Submit, Done, 0, 1), (9, Op::Claim, Done, 10, 500)];
+        for i in 0..100 {
+            let seen = if i % 2 == 0 {
+                State::Queued
+            } else {
+                State::Running
+            };
+            spec.push((9, Op::Read, Saw(seen), 5 + i, 600));
+        }
+        check(&history(&spec)).unwrap();
+        // One read invoked after the claim answered still sees QUEUED.
+        spec.push((9, Op::Read, Saw(State::Queued), 501, 502));
+        assert!(check(&history(&spec)).is_err());
+    }
+}
