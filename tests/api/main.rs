@@ -11,6 +11,7 @@ mod executions;
 mod helpers;
 mod hostile;
 mod instances;
+mod linear_history;
 mod linearizability;
 mod logs;
 mod metrics;
