@@ -1,8 +1,9 @@
 //! A linearizability checker for the execution state machine (Wing & Gong's search, with the
 //! memoisation of Lowe's WGL variant), and its own tests on hand-written histories.
 //!
-//! Each execution is an independent object of the sequential specification below, so a history
-//! is checked execution by execution: it is linearizable iff each execution's sub-history is.
+//! Each job, with its executions, is an independent object of the sequential specification
+//! below (an execution belongs to one job; a submit depends on the job's other executions), so a
+//! history is checked job by job: it is linearizable iff each job's sub-history is.
 
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
@@ -25,10 +26,10 @@ pub enum State {
     Finished(ExecutionStatus),
 }
 
-/// One call on one execution.
+/// One call on one execution (or, for a refused submit, on its job).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {
-    /// `POST /executions` that created this execution.
+    /// `POST /executions` that created this execution, or was refused 409.
     Submit,
     /// A worker's claim that returned this execution.
     Claim,
@@ -47,6 +48,8 @@ pub enum Op {
 pub enum Outcome {
     /// 201 QUEUED (submit), or a claim that returned it.
     Done,
+    /// 409: the job has an execution that has not stopped.
+    Conflict,
     /// A conditional store transition (finish, mark stopped): whether it changed the execution.
     Changed(bool),
     /// Cancel answered 200 with the execution in this state.
@@ -61,7 +64,9 @@ pub enum Outcome {
 /// answer.
 #[derive(Debug, Clone)]
 pub struct Event {
-    pub execution: i64,
+    pub job: i64,
+    /// None for a refused submit.
+    pub execution: Option<i64>,
     pub op: Op,
     pub outcome: Outcome,
     pub invoked: Instant,
@@ -105,10 +110,46 @@ pub fn step(state: State, op: Op) -> Option<(State, Outcome)> {
     })
 }
 
-/// An execution whose sub-history has no linearization.
+/// Whether an execution in this state holds its job: its `endTime` is not set, so no other
+/// execution of the job may be submitted.
+fn unstopped(state: State) -> bool {
+    matches!(
+        state,
+        State::Queued | State::Running | State::Cancelled { stopped: false }
+    )
+}
+
+/// The state of one job: the state of each of its executions, by execution id.
+type JobState = Vec<(i64, State)>;
+
+/// The job's state after `event`, if the specification gives its recorded answer in `job`.
+fn apply(job: &JobState, event: &Event) -> Option<JobState> {
+    let holds = job.iter().any(|&(_, s)| unstopped(s));
+    let Some(id) = event.execution else {
+        return (event.op == Op::Submit && event.outcome == Outcome::Conflict && holds)
+            .then(|| job.clone());
+    };
+    if event.op == Op::Submit && holds {
+        return None;
+    }
+    let at = job.binary_search_by_key(&id, |&(i, _)| i);
+    let state = at.map_or(State::Absent, |i| job[i].1);
+    let (after, answer) = step(state, event.op)?;
+    if answer != event.outcome {
+        return None;
+    }
+    let mut job = job.clone();
+    match at {
+        Ok(i) => job[i].1 = after,
+        Err(i) => job.insert(i, (id, after)),
+    }
+    Some(job)
+}
+
+/// A job whose sub-history has no linearization.
 #[derive(Debug)]
 pub struct Violation {
-    pub execution: i64,
+    pub job: i64,
     /// Its operations, in order of invocation, times in µs from the first one's invocation.
     pub events: Vec<String>,
 }
@@ -117,8 +158,8 @@ impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "execution {}: no sequential order of these operations respects both their real-time order and the state machine:",
-            self.execution
+            "job {}: no sequential order of these operations respects both their real-time order and the state machine:",
+            self.job
         )?;
         for e in &self.events {
             writeln!(f, "  {e}")?;
@@ -127,13 +168,13 @@ impl fmt::Display for Violation {
     }
 }
 
-/// Checks every execution of `history`; the first violation found.
+/// Checks every job of `history`; the first violation found.
 pub fn check(history: &[Event]) -> Result<(), Violation> {
-    let mut by_execution: BTreeMap<i64, Vec<&Event>> = BTreeMap::new();
+    let mut by_job: BTreeMap<i64, Vec<&Event>> = BTreeMap::new();
     for e in history {
-        by_execution.entry(e.execution).or_default().push(e);
+        by_job.entry(e.job).or_default().push(e);
     }
-    for (execution, mut events) in by_execution {
+    for (job, mut events) in by_job {
         events.sort_by_key(|e| e.invoked);
         if !linearizable(&events) {
             let t0 = events[0].invoked;
@@ -141,30 +182,30 @@ pub fn check(history: &[Event]) -> Result<(), Violation> {
                 .iter()
                 .map(|e| {
                     format!(
-                        "[{:>9} .. {:>9}] {:?} -> {:?}",
+                        "[{:>9} .. {:>9}] execution {:?}: {:?} -> {:?}",
                         (e.invoked - t0).as_micros(),
                         (e.answered - t0).as_micros(),
+                        e.execution,
                         e.op,
                         e.outcome
                     )
                 })
                 .collect();
-            return Err(Violation { execution, events });
+            return Err(Violation { job, events });
         }
     }
     Ok(())
 }
 
-/// Depth-first search for a linearization of one execution's events (sorted by invocation): at
-/// each step, any event not yet linearized that was invoked before every remaining event's answer
-/// may come next, if the specification gives its recorded answer. A (linearized set, state) pair
+/// Depth-first search for a linearization of one job's events (sorted by invocation): at each
+/// step, any event not yet linearized that was invoked before every remaining event's answer may
+/// come next, if the specification gives its recorded answer. A (linearized set, state) pair
 /// already explored is not explored again.
 fn linearizable(events: &[&Event]) -> bool {
     let n = events.len();
-    let mut seen: HashSet<(Vec<u64>, State)> = HashSet::new();
+    let mut seen: HashSet<(Vec<u64>, JobState)> = HashSet::new();
     // Each frame: linearized set, state, and the first candidate index still to try from it.
-    let mut stack: Vec<(Vec<u64>, State, usize)> =
-        vec![(vec![0; n.div_ceil(64)], State::Absent, 0)];
+    let mut stack: Vec<(Vec<u64>, JobState, usize)> = vec![(vec![0; n.div_ceil(64)], vec![], 0)];
     while let Some((mut done, state, from)) = stack.pop() {
         let is_done = |i: usize| done[i / 64] & (1 << (i % 64)) != 0;
         let remaining: Vec<usize> = (0..n).filter(|&i| !is_done(i)).collect();
@@ -176,35 +217,29 @@ fn linearizable(events: &[&Event]) -> bool {
         let candidates = remaining
             .into_iter()
             .take_while(|&i| events[i].invoked <= first_answer);
-        let matching = |i: &usize| {
-            step(state, events[*i].op)
-                .filter(|&(_, answer)| answer == events[*i].outcome)
-                .map(|(after, _)| (*i, after))
-        };
-        // A candidate that leaves the state as it is (a read, a refused cancel) and gets its
-        // answer from it goes next without branching: moved here from later in any valid
-        // linearization, it keeps that linearization valid. This keeps the many reads and
+        // A candidate that leaves the state as it is (a read, a refused cancel or submit) and
+        // gets its answer from it goes next without branching: moved here from later in any
+        // valid linearization, it keeps that linearization valid. This keeps the many reads and
         // refusals from multiplying the orders to search.
         if from == 0
-            && let Some((i, _)) = candidates
+            && let Some(i) = candidates
                 .clone()
-                .filter_map(|i| matching(&i))
-                .find(|&(_, after)| after == state)
+                .find(|&i| apply(&state, events[i]).is_some_and(|after| after == state))
         {
             done[i / 64] |= 1 << (i % 64);
-            if seen.insert((done.clone(), state)) {
+            if seen.insert((done.clone(), state.clone())) {
                 stack.push((done, state, 0));
             }
             continue;
         }
         if let Some((i, after)) = candidates
             .skip_while(|&i| i < from)
-            .find_map(|i| matching(&i))
+            .find_map(|i| apply(&state, events[i]).map(|after| (i, after)))
         {
             // Come back to this frame for the candidates after i.
             stack.push((done.clone(), state, i + 1));
             done[i / 64] |= 1 << (i % 64);
-            if seen.insert((done.clone(), after)) {
+            if seen.insert((done.clone(), after.clone())) {
                 stack.push((done, after, 0));
             }
         }
@@ -218,12 +253,27 @@ mod tests {
 
     use super::*;
 
-    /// Builds events from (execution, op, outcome, invoked ms, answered ms).
+    /// Builds events from (execution, op, outcome, invoked ms, answered ms), each execution of a
+    /// job of its own.
     fn history(spec: &[(i64, Op, Outcome, u64, u64)]) -> Vec<Event> {
+        let spec: Vec<_> = spec
+            .iter()
+            .map(|&(execution, op, outcome, inv, ans)| {
+                (execution, Some(execution), op, outcome, inv, ans)
+            })
+            .collect();
+        job_history(&spec)
+    }
+
+    /// (job, execution, op, outcome, invoked ms, answered ms)
+    type Call = (i64, Option<i64>, Op, Outcome, u64, u64);
+
+    fn job_history(spec: &[Call]) -> Vec<Event> {
         let t0 = Instant::now();
         let at = |ms: u64| t0 + Duration::from_millis(ms);
         spec.iter()
-            .map(|&(execution, op, outcome, inv, ans)| Event {
+            .map(|&(job, execution, op, outcome, inv, ans)| Event {
+                job,
                 execution,
                 op,
                 outcome,
@@ -236,7 +286,7 @@ mod tests {
     const Q: Option<ExpectedStatus> = Some(ExpectedStatus::Queued);
     const R: Option<ExpectedStatus> = Some(ExpectedStatus::Running);
     use ExecutionStatus::{Queued, Running, Succeeded};
-    use Outcome::{Cancelled, Changed, Done, Refused, Saw};
+    use Outcome::{Cancelled, Changed, Conflict, Done, Refused, Saw};
     const STOPPED: State = State::Cancelled { stopped: true };
     const STOPPING: State = State::Cancelled { stopped: false };
 
@@ -278,12 +328,12 @@ mod tests {
         // The finish of execution 2, invoked after its cancel answered, changed it after all.
         spec[13] = (2, Op::Finish(Succeeded), Changed(true), 51, 60);
         let err = check(&history(&spec)).unwrap_err();
-        assert_eq!(err.execution, 2);
+        assert_eq!(err.job, 2);
         assert_eq!(err.events.len(), 5, "{err}");
         // Overlapping the cancel it is still caught: had it come first, the cancel would have
         // been refused as SUCCEEDED instead of answering CANCELLED.
         spec[13] = (2, Op::Finish(Succeeded), Changed(true), 40, 60);
-        assert_eq!(check(&history(&spec)).unwrap_err().execution, 2);
+        assert_eq!(check(&history(&spec)).unwrap_err().job, 2);
     }
 
     #[test]
@@ -295,7 +345,7 @@ mod tests {
             (7, Op::Cancel(Q), Cancelled(STOPPED), 40, 50),
         ]);
         let err = check(&h).unwrap_err();
-        assert_eq!(err.execution, 7);
+        assert_eq!(err.job, 7);
         assert_eq!(err.events.len(), 3, "{err}");
         // Overlapping the claim, it could have come first, but then the claim could not have
         // returned the execution.
@@ -304,7 +354,7 @@ mod tests {
             (7, Op::Cancel(Q), Cancelled(STOPPED), 20, 50),
             (7, Op::Claim, Done, 25, 30),
         ]);
-        assert_eq!(check(&h).unwrap_err().execution, 7);
+        assert_eq!(check(&h).unwrap_err().job, 7);
     }
 
     #[test]
@@ -315,7 +365,7 @@ mod tests {
             // Invoked after the claim answered, it still saw QUEUED.
             (3, Op::Read, Saw(State::Queued), 31, 40),
         ]);
-        assert_eq!(check(&h).unwrap_err().execution, 3);
+        assert_eq!(check(&h).unwrap_err().job, 3);
         // Overlapping the claim, the same read is fine.
         let overlapping = history(&[
             (3, Op::Submit, Done, 0, 10),
@@ -357,5 +407,36 @@ mod tests {
         // One read invoked after the claim answered still sees QUEUED.
         spec.push((9, Op::Read, Saw(State::Queued), 501, 502));
         assert!(check(&history(&spec)).is_err());
+    }
+
+    #[test]
+    fn submits_and_conflicts_follow_the_jobs_other_executions() {
+        let valid = [
+            (1, Some(10), Op::Submit, Done, 0, 10),
+            // Refused while 10 is QUEUED; then 10 is cancelled while RUNNING.
+            (1, None, Op::Submit, Conflict, 11, 12),
+            (1, Some(10), Op::Claim, Done, 13, 14),
+            (1, Some(10), Op::Cancel(None), Cancelled(STOPPING), 15, 16),
+            // Refused while it stops; overlapping its stop, a submit may come just after it.
+            (1, None, Op::Submit, Conflict, 17, 18),
+            (1, Some(10), Op::MarkStopped, Changed(true), 19, 30),
+            (1, None, Op::Submit, Conflict, 20, 25),
+            (1, Some(11), Op::Submit, Done, 21, 31),
+            // Another job is not held by this one's execution.
+            (2, Some(12), Op::Submit, Done, 11, 12),
+        ];
+        if let Err(v) = check(&job_history(&valid)) {
+            panic!("{v}");
+        }
+        // A second execution of the job while the first one has not stopped.
+        let mut twice = valid.to_vec();
+        twice[7] = (1, Some(11), Op::Submit, Done, 17, 18);
+        assert_eq!(check(&job_history(&twice)).unwrap_err().job, 1);
+        // A 409 called after the job's executions had all stopped: 11 was cancelled while QUEUED.
+        let mut stale = valid.to_vec();
+        stale.push((1, Some(11), Op::Cancel(None), Cancelled(STOPPED), 32, 33));
+        check(&job_history(&stale)).unwrap();
+        stale.push((1, None, Op::Submit, Conflict, 35, 36));
+        assert_eq!(check(&job_history(&stale)).unwrap_err().job, 1);
     }
 }
