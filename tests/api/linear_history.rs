@@ -135,7 +135,6 @@ async fn client(world: Arc<World>, seed: u64) -> Vec<Event> {
                     StatusCode::CREATED => {
                         let id = body["executionId"].as_i64().unwrap();
                         assert_eq!(state_of(&body), State::Queued, "{body}");
-                        world.executions.lock().await[job].push(id);
                         (Some(id), Op::Submit, Outcome::Done)
                     }
                     StatusCode::CONFLICT => (None, Op::Submit, Outcome::Conflict),
@@ -190,13 +189,17 @@ async fn client(world: Arc<World>, seed: u64) -> Vec<Event> {
                 (Some(id), Op::Read, Outcome::Saw(state_of(&body)))
             }
         };
+        let answered = Instant::now();
+        if let (Some(id), Op::Submit) = (execution, op) {
+            world.executions.lock().await[job].push(id);
+        }
         history.push(Event {
             job: world.jobs[job],
             execution,
             op,
             outcome,
             invoked,
-            answered: Instant::now(),
+            answered,
         });
         world.recorded.fetch_add(1, Ordering::Relaxed);
     }
