@@ -54,7 +54,8 @@ impl Page {
     /// Delphix refuses a page past the last one (when there is at least one item).
     pub fn check_in_range(&self, total: i64) -> Result<(), String> {
         if total > 0 && self.offset() >= total {
-            let last = (total + self.size - 1) / self.size;
+            // Rounded up without `total + size - 1`, which overflows near i64::MAX.
+            let last = (total - 1) / self.size + 1;
             return Err(format!(
                 "page_number {} is outside of the acceptable range. The last page is {last}",
                 self.number
@@ -132,5 +133,16 @@ mod tests {
             page.check_in_range(0).is_ok(),
             "an empty list has no last page"
         );
+    }
+
+    #[test]
+    fn last_page_of_a_huge_total_does_not_overflow() {
+        let page = Page {
+            number: i64::MAX,
+            size: MAX_PAGE_SIZE,
+        };
+        let err = page.check_in_range(i64::MAX).unwrap_err();
+        let last = i64::MAX / MAX_PAGE_SIZE + 1;
+        assert!(err.ends_with(&format!("The last page is {last}")), "{err}");
     }
 }
