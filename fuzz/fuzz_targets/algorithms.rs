@@ -70,7 +70,7 @@ fn luhn_ok(digits: &str) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 fn ymd(s: &str) -> chrono::NaiveDate {
