@@ -10,7 +10,9 @@ use maskd::startup::Application;
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{ADMIN_PASSWORD, TestApp, TestDatabase, server_password, spawn_app};
+use crate::helpers::{
+    ADMIN_PASSWORD, Settings, TestApp, TestDatabase, config, server_password, spawn_app,
+};
 
 const OLD_KEY: &str = "test-secret-key";
 const NEW_KEY: &str = "the-new-secret-key";
@@ -75,17 +77,10 @@ async fn test_connector(
 /// address.
 async fn instance(db_url: &str, secret: Option<&str>) -> String {
     let app = Application::build(Config {
-        database_url: Secret::new(db_url),
-        bind: "127.0.0.1:0".parse().unwrap(),
-        workers: 0,
-        admin_password: Some(Secret::new(ADMIN_PASSWORD)),
-        token_ttl: std::time::Duration::from_secs(600),
         secret_key: secret.map(Secret::new),
         db_pool_size: 4,
-        heartbeat_interval: std::time::Duration::from_secs(1),
-        shutdown_grace: std::time::Duration::from_secs(5),
-        trusted_proxies: vec![],
-        login_throttle: Default::default(),
+        token_ttl: std::time::Duration::from_secs(600),
+        ..config(db_url.to_owned(), &Settings::default())
     })
     .await
     .expect("the instance starts");

@@ -13,17 +13,11 @@ use crate::helpers::{TestApp, TestDatabase, spawn_app};
 
 fn config_for(url: String, admin: Option<&str>, secret: Option<&str>) -> Config {
     Config {
-        database_url: Secret::new(url),
-        bind: "127.0.0.1:0".parse().unwrap(),
-        workers: 0,
         admin_password: admin.map(Secret::new),
-        token_ttl: std::time::Duration::from_secs(60),
         secret_key: secret.map(Secret::new),
         db_pool_size: 4,
-        heartbeat_interval: std::time::Duration::from_secs(1),
-        shutdown_grace: std::time::Duration::from_secs(5),
-        trusted_proxies: vec![],
-        login_throttle: Default::default(),
+        token_ttl: std::time::Duration::from_secs(60),
+        ..crate::helpers::config(url, &crate::helpers::Settings::default())
     }
 }
 
