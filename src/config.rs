@@ -37,6 +37,9 @@ pub struct Config {
     pub secret_key: Option<Secret>,
     /// Connections in this instance's pool to maskd's own database.
     pub db_pool_size: u32,
+    /// Longest a statement on maskd's own database may run (lock waits included) before PostgreSQL
+    /// cancels it, so that a request never hangs on a blocked database.
+    pub db_statement_timeout: Duration,
     /// How often workers heartbeat their executions; one silent for 3 intervals is taken over.
     pub heartbeat_interval: Duration,
     /// On SIGTERM, how long running executions may go on before they are handed back as FAILED.
@@ -103,6 +106,8 @@ impl Config {
         let token_ttl_secs = parse_number(&get, "MASKD_TOKEN_TTL_SECS", 1800, 1, 31_536_000)?;
         let default_pool = 10 + u64::from(workers) * 2;
         let db_pool_size = parse_number(&get, "MASKD_DB_POOL_SIZE", default_pool, 2, 1000)? as u32;
+        let statement_timeout_secs =
+            parse_number(&get, "MASKD_DB_STATEMENT_TIMEOUT_SECS", 15, 1, 3600)?;
         let heartbeat_secs = parse_number(&get, "MASKD_HEARTBEAT_SECS", 2, 1, 60)?;
         let grace_secs = parse_number(&get, "MASKD_SHUTDOWN_GRACE_SECS", 30, 0, 3600)?;
         let trusted_proxies = match get("MASKD_TRUSTED_PROXIES") {
@@ -118,6 +123,7 @@ impl Config {
             token_ttl: Duration::from_secs(token_ttl_secs),
             secret_key: get("MASKD_SECRET_KEY").map(Secret::new),
             db_pool_size,
+            db_statement_timeout: Duration::from_secs(statement_timeout_secs),
             heartbeat_interval: Duration::from_secs(heartbeat_secs),
             shutdown_grace: Duration::from_secs(grace_secs),
             trusted_proxies,

@@ -125,8 +125,14 @@ pub async fn migrate(url: &str) -> Result<(), DbError> {
     Ok(())
 }
 
-pub async fn pool(url: &str, size: u32) -> Result<PgPool, DbError> {
-    let options = connect_options(url)?;
+/// A pool of `size` connections to maskd's database. Every statement on them is cancelled by
+/// PostgreSQL after `statement_timeout` (lock waits included), and a caller waits at most 5 s for a
+/// free connection, so that a blocked database is answered with an error instead of a hang.
+pub async fn pool(url: &str, size: u32, statement_timeout: Duration) -> Result<PgPool, DbError> {
+    let options = connect_options(url)?.options([(
+        "statement_timeout",
+        format!("{}ms", statement_timeout.as_millis()),
+    )]);
     let target = describe(&options);
     PgPoolOptions::new()
         .max_connections(size)

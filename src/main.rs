@@ -101,7 +101,7 @@ async fn add_user(config: Config, name: String, role: Role) -> Result<(), String
     startup::prepare_database(&config)
         .await
         .map_err(|e| e.to_string())?;
-    let pool = db::pool(config.database_url.expose(), 2)
+    let pool = db::pool(config.database_url.expose(), 2, config.db_statement_timeout)
         .await
         .map_err(|e| e.to_string())?;
     let hash = crypto::hash_password(password);
@@ -126,7 +126,7 @@ async fn rotate_secret(config: Config) -> Result<(), String> {
         .filter(|v| !v.trim().is_empty())
         .map(Secret::new);
     // One connection, so that every other maskd connection to the database is someone else's.
-    let pool = db::pool(config.database_url.expose(), 1)
+    let pool = db::pool(config.database_url.expose(), 1, config.db_statement_timeout)
         .await
         .map_err(|e| e.to_string())?;
     let others = rotation::other_maskd_connections(&pool)

@@ -54,7 +54,12 @@ pub struct Application {
 impl Application {
     pub async fn build(config: Config) -> Result<Self, StartupError> {
         prepare_database(&config).await?;
-        let pool = db::pool(config.database_url.expose(), config.db_pool_size).await?;
+        let pool = db::pool(
+            config.database_url.expose(),
+            config.db_pool_size,
+            config.db_statement_timeout,
+        )
+        .await?;
         if let Some(password) = &config.admin_password {
             let hash = crypto::hash_password(password.expose());
             if store::users::bootstrap_admin(&pool, &hash).await? {

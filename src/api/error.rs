@@ -120,6 +120,11 @@ impl From<sqlx::Error> for ApiError {
                     "maskd's database is read-only (a standby?); DATABASE_URL must lead to the primary"
                         .into(),
                 ),
+                // query_canceled: the statement timeout ran out, most often waiting for a lock.
+                Some("57014") => ApiError::Unavailable(
+                    "maskd's database did not answer in time (a long lock or an overloaded server?); try again in a few seconds"
+                        .into(),
+                ),
                 // admin_shutdown, crash_shutdown, cannot_connect_now: the server is going away.
                 Some("57P01") | Some("57P02") | Some("57P03") => ApiError::Unavailable(
                     "maskd's database is restarting; try again in a few seconds".into(),

@@ -458,8 +458,9 @@ async fn mask(
     let target = target_out.as_ref().expect("just set");
 
     let plans = plan(shared, id, job.ruleset_id).await?;
+    // Named after the execution, so that a DBA can tell in pg_stat_activity which one it is.
     let mut conn = target
-        .connect()
+        .connect_as(&format!("maskd execution {id}"))
         .await
         .map_err(|e| RunError::Failed(e.to_string()))?;
     *backend_pid = Some(

@@ -52,13 +52,13 @@ impl Target {
         &self.details.schema_name
     }
 
-    fn options(&self) -> PgConnectOptions {
+    fn options(&self, application_name: &str) -> PgConnectOptions {
         let mut options = PgConnectOptions::new()
             .host(&self.details.host)
             .port(self.details.port as u16)
             .database(&self.details.database_name)
             .username(&self.details.username)
-            .application_name("maskd");
+            .application_name(application_name);
         if let Some(password) = &self.password {
             options = options.password(password);
         }
@@ -66,12 +66,18 @@ impl Target {
     }
 
     pub async fn connect(&self) -> Result<PgConnection, TargetError> {
+        self.connect_as("maskd").await
+    }
+
+    /// Connects under `application_name`, which the target's `pg_stat_activity` shows.
+    pub async fn connect_as(&self, application_name: &str) -> Result<PgConnection, TargetError> {
         let failed = |reason: String| TargetError::Connect {
             target: self.describe(),
             user: self.details.username.clone(),
             reason,
         };
-        match tokio::time::timeout(CONNECT_TIMEOUT, self.options().connect()).await {
+        match tokio::time::timeout(CONNECT_TIMEOUT, self.options(application_name).connect()).await
+        {
             Ok(Ok(conn)) => Ok(conn),
             Ok(Err(e)) => Err(failed(connect_reason(&e))),
             Err(_) => Err(failed(format!(

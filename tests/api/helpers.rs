@@ -195,6 +195,7 @@ pub fn config(database_url: String, settings: &Settings) -> Config {
         token_ttl: settings.token_ttl,
         secret_key: Some(Secret::new("test-secret-key")),
         db_pool_size: 10,
+        db_statement_timeout: Duration::from_secs(15),
         heartbeat_interval: Duration::from_secs(1),
         shutdown_grace: Duration::from_secs(5),
         trusted_proxies: settings.trusted_proxies.clone(),

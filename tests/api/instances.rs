@@ -269,7 +269,7 @@ async fn terminated_database_connections_never_leave_an_execution_running() {
     watch(&app, id, |e| e["rowsMasked"].as_i64().unwrap_or(0) > 0).await;
     let killed: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-          WHERE datname = current_database() AND application_name = 'maskd' AND pid <> pg_backend_pid()) k",
+          WHERE datname = current_database() AND application_name LIKE 'maskd%' AND pid <> pg_backend_pid()) k",
     )
     .fetch_one(&app.pool)
     .await

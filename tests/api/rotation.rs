@@ -210,7 +210,9 @@ async fn without_an_old_key_the_generated_key_is_rotated_from() {
     let address = instance(&db.url(), None).await;
     let mut app = TestApp {
         address,
-        pool: maskd::db::pool(&db.url(), 2).await.unwrap(),
+        pool: maskd::db::pool(&db.url(), 2, std::time::Duration::from_secs(15))
+            .await
+            .unwrap(),
         client: reqwest::Client::new(),
         admin_token: String::new(),
         db,

@@ -103,7 +103,11 @@ async fn a_generated_secret_is_shared_by_instances() {
     }
     let secrets: i64 =
         sqlx::query_scalar("SELECT count(*) FROM settings WHERE name = 'generated_secret_key'")
-            .fetch_one(&maskd::db::pool(&db.url(), 1).await.unwrap())
+            .fetch_one(
+                &maskd::db::pool(&db.url(), 1, std::time::Duration::from_secs(15))
+                    .await
+                    .unwrap(),
+            )
             .await
             .unwrap();
     assert_eq!(secrets, 1);
@@ -124,7 +128,9 @@ async fn a_generated_secret_is_shared_by_instances() {
     }
     let test_app = TestApp {
         address: apps[0].clone(),
-        pool: maskd::db::pool(&db.url(), 2).await.unwrap(),
+        pool: maskd::db::pool(&db.url(), 2, std::time::Duration::from_secs(15))
+            .await
+            .unwrap(),
         client: client.clone(),
         admin_token: tokens[0].clone(),
         db,
