@@ -99,10 +99,10 @@ pub(super) async fn run(shared: &Shared, execution: Execution, stop: Cancellatio
     record_unmasked(shared, id, &unmasked).await;
     match result {
         Ok(()) => {
-            let restored = restore_objects(shared, id, target.as_ref()).await;
-            let outcome = match restored {
-                Err(()) => ExecutionStatus::Failed,
-                Ok(true) if unmasked.is_empty() => ExecutionStatus::Succeeded,
+            let outcome = match restore_or_report(shared, id, target.as_ref()).await {
+                Err(Unrecorded) => return,
+                Ok(Restored::NotAll) => ExecutionStatus::Failed,
+                Ok(Restored::All) if unmasked.is_empty() => ExecutionStatus::Succeeded,
                 Ok(_) => ExecutionStatus::Warning,
             };
             end(shared, id, outcome).await;
@@ -121,8 +121,9 @@ pub(super) async fn run(shared: &Shared, execution: Execution, stop: Cancellatio
                 },
             )
             .await;
-            let _ = restore_objects(shared, id, target.as_ref()).await;
-            end(shared, id, ExecutionStatus::Failed).await;
+            if restore_or_report(shared, id, target.as_ref()).await.is_ok() {
+                end(shared, id, ExecutionStatus::Failed).await;
+            }
         }
     }
 }
@@ -143,10 +144,13 @@ async fn stopped(shared: &Shared, execution: &Execution, target: Option<&Target>
         let graceful = executions::cancel_is_graceful(&shared.pool, id)
             .await
             .unwrap_or(false);
-        if graceful {
-            let _ = restore_objects(shared, id, target).await;
+        let settled = if graceful {
+            restore_or_report(shared, id, target).await.map(|_| ())
         } else {
-            report_left_disabled(shared, id).await;
+            report_left_disabled(shared, id).await
+        };
+        if settled.is_err() {
+            return;
         }
         let _ = reports::end_components(&shared.pool, id, "CANCELLED").await;
         match mark_stopped(shared, id).await {
@@ -156,7 +160,9 @@ async fn stopped(shared: &Shared, execution: &Execution, target: Option<&Target>
             }
         }
     } else if now.status.0 == ExecutionStatus::Running && shared.aborting.load(Ordering::SeqCst) {
-        let _ = restore_objects(shared, id, target).await;
+        if restore_or_report(shared, id, target).await.is_err() {
+            return;
+        }
         event(
             shared,
             id,
@@ -186,7 +192,12 @@ pub(super) async fn take_over(shared: &Shared, orphan: Execution) {
             None
         }
     };
-    let restored = restore_objects(shared, id, target.as_ref()).await;
+    if restore_or_report(shared, id, target.as_ref())
+        .await
+        .is_err()
+    {
+        return;
+    }
     if orphan.status.0 == ExecutionStatus::Running {
         event(shared, id, NewEvent {
             event_type: "JOB_ABORTED",
@@ -195,14 +206,8 @@ pub(super) async fn take_over(shared: &Shared, orphan: Execution) {
             ..Default::default()
         })
         .await;
-        if restored.is_err() {
-            report_left_disabled(shared, id).await;
-        }
         end(shared, id, ExecutionStatus::Failed).await;
     } else {
-        if restored.is_err() {
-            report_left_disabled(shared, id).await;
-        }
         let _ = reports::end_components(&shared.pool, id, "CANCELLED").await;
         match mark_stopped(shared, id).await {
             Ok(_) => tracing::info!("cancelled execution stopped"),
@@ -287,13 +292,48 @@ async fn record_unmasked(shared: &Shared, id: i64, unmasked: &Unmasked) {
     }
 }
 
+/// What `restore_or_report` achieved.
+enum Restored {
+    /// Every object is back, and every constraint valid.
+    All,
+    /// Every object is back, but a constraint is NOT VALID (and an event says so).
+    NotValidated,
+    /// Some are not back; an event names them.
+    NotAll,
+}
+
+/// maskd's database did not record what became of the execution's SQL objects (it is out of
+/// reach). The execution must not be ended then: left to lapse, it is taken over, and the takeover
+/// restores or reports them.
+struct Unrecorded;
+
+/// Restores the execution's SQL objects; those it cannot are named in a `SQL_OBJECTS_LEFT_DISABLED`
+/// event. Err when neither could be recorded.
+async fn restore_or_report(
+    shared: &Shared,
+    id: i64,
+    target: Option<&Target>,
+) -> Result<Restored, Unrecorded> {
+    match restore_objects(shared, id, target).await {
+        Ok(true) => Ok(Restored::All),
+        Ok(false) => Ok(Restored::NotValidated),
+        Err(()) => report_left_disabled(shared, id)
+            .await
+            .map(|()| Restored::NotAll),
+    }
+}
+
 /// Records a `SQL_OBJECTS_LEFT_DISABLED` event naming every object not restored.
-async fn report_left_disabled(shared: &Shared, id: i64) {
-    let left = sql_objects::unrestored(&shared.pool, id)
-        .await
-        .unwrap_or_default();
+async fn report_left_disabled(shared: &Shared, id: i64) -> Result<(), Unrecorded> {
+    let left = match sql_objects::unrestored(&shared.pool, id).await {
+        Ok(left) => left,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot list the SQL objects left disabled; the execution stays open until another instance takes it over");
+            return Err(Unrecorded);
+        }
+    };
     if left.is_empty() {
-        return;
+        return Ok(());
     }
     let names: Vec<String> = left.iter().map(|o| o.describe()).collect();
     let cause = format!(
@@ -304,18 +344,20 @@ async fn report_left_disabled(shared: &Shared, id: i64) {
             .collect::<Vec<_>>()
             .join("; ")
     );
-    event(
-        shared,
-        id,
-        NewEvent {
-            event_type: "SQL_OBJECTS_LEFT_DISABLED",
-            severity: "WARNING",
-            cause: Some(&cause),
-            count: Some(left.len() as i64),
-            ..Default::default()
-        },
-    )
-    .await;
+    let report = NewEvent {
+        event_type: "SQL_OBJECTS_LEFT_DISABLED",
+        severity: "WARNING",
+        cause: Some(&cause),
+        count: Some(left.len() as i64),
+        ..Default::default()
+    };
+    match reports::add_event(&shared.pool, id, &report).await {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            tracing::error!(error = %e, reason = %cause, "cannot report the SQL objects left disabled; the execution stays open until another instance takes it over");
+            Err(Unrecorded)
+        }
+    }
 }
 
 /// Restores every SQL object of the execution not restored yet, newest first. Ok(false) when all
@@ -345,7 +387,12 @@ async fn restore_objects(shared: &Shared, id: i64, target: Option<&Target>) -> R
     for o in objects {
         match runner::restore(&mut conn, &o.restore_sql).await {
             Ok(()) => {
-                let _ = sql_objects::mark_restored(&shared.pool, o.sql_object_id).await;
+                if let Err(e) = sql_objects::mark_restored(&shared.pool, o.sql_object_id).await {
+                    // Back on the target, but not known to be: reported as left, to be safe.
+                    tracing::error!(error = %e, object = %o.describe(), "restored, but cannot record it");
+                    all = Err(());
+                    continue;
+                }
                 tracing::info!(object = %o.describe(), "restored");
                 if let Some(validate) = &o.validate_sql
                     && let Err(e) = runner::validate(&mut conn, validate).await

@@ -324,6 +324,13 @@ pub async fn check(stage: &Stage, calls: &[Call], burst: Option<&[Timed]>) -> St
         }
     }
     tally.insert("audited runs".into(), audit.len());
+    let aborted: i64 = sqlx::query_scalar(
+        "SELECT count(DISTINCT execution_id) FROM execution_events WHERE event_type = 'JOB_ABORTED'",
+    )
+    .fetch_one(&stage.maskd_db)
+    .await
+    .unwrap();
+    tally.insert("JOB_ABORTED".into(), aborted as usize);
 
     // Every SQL object a run disabled or dropped was restored, or is named in an event of that
     // execution; and an object missing from the target is one that maskd says it left.
