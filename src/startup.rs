@@ -87,6 +87,7 @@ impl Application {
             metrics,
             trusted_proxies: config.trusted_proxies.clone(),
             login_throttle: config.login_throttle.clone(),
+            token_cache: Default::default(),
         });
 
         let listener = TcpListener::bind(config.bind).map_err(|source| StartupError::Bind {

@@ -3,6 +3,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::time::Instant;
 
 use actix_web::dev::Payload;
 use actix_web::http::header::AUTHORIZATION;
@@ -61,8 +62,17 @@ impl FromRequest for AuthUser {
                 ));
             };
             let token_hash = crypto::token_hash(&token);
+            if let Some(user) = state.token_cache.get(&token_hash) {
+                return Ok(AuthUser { user, token_hash });
+            }
+            let began = Instant::now();
             match tokens::touch(&state.pool, &token_hash, state.token_ttl).await? {
-                Some(user) => Ok(AuthUser { user, token_hash }),
+                Some(user) => {
+                    state
+                        .token_cache
+                        .put(token_hash.clone(), user.clone(), began);
+                    Ok(AuthUser { user, token_hash })
+                }
                 None => Err(ApiError::Unauthorized(
                     "the token is unknown or has expired; log in again with POST /login".into(),
                 )),
@@ -152,5 +162,6 @@ pub async fn login(
 )]
 pub async fn logout(state: web::Data<AppState>, user: AuthUser) -> ApiResult<HttpResponse> {
     tokens::delete(&state.pool, &user.token_hash).await?;
+    state.token_cache.forget(&user.token_hash);
     Ok(HttpResponse::NoContent().finish())
 }

@@ -20,6 +20,7 @@ mod rulesets;
 mod system;
 mod table_metadata;
 mod throttle;
+mod token_cache;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -44,6 +45,7 @@ pub struct AppState {
     pub metrics: Arc<crate::metrics::Metrics>,
     pub trusted_proxies: Vec<ipnet::IpNet>,
     pub login_throttle: crate::config::LoginThrottle,
+    pub token_cache: token_cache::TokenCache,
 }
 
 /// Registers Swagger UI, every endpoint under both base paths, the web console, and the health

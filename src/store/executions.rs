@@ -297,7 +297,9 @@ pub struct CancelOutcome {
 
 /// Cancels a QUEUED or RUNNING execution, only if its status is `expected` when given. One
 /// statement: it locks the row, decides on the locked (current) status, updates it, notifies the
-/// instance running it (delivered on commit), and returns the row whether or not it changed.
+/// instance running it if it was RUNNING (delivered on commit; a notification serializes commits,
+/// so a QUEUED one, which no instance runs, goes without), and returns the row whether or not it
+/// changed.
 /// None when no such execution exists.
 pub async fn cancel(
     db: impl PgExecutor<'_>,
@@ -321,7 +323,9 @@ pub async fn cancel(
              RETURNING e.*, l.status AS previous_status
          )
          SELECT {COLUMNS}, previous_status, true AS changed
-           FROM cancelled, LATERAL (SELECT pg_notify('{CANCELLED_CHANNEL}', cancelled.execution_id::text)) n
+           FROM cancelled
+           LEFT JOIN LATERAL (SELECT pg_notify('{CANCELLED_CHANNEL}', cancelled.execution_id::text)
+                               WHERE cancelled.previous_status = 'RUNNING') n ON true
          UNION ALL
          SELECT {COLUMNS}, status AS previous_status, false AS changed
            FROM locked WHERE NOT EXISTS (SELECT 1 FROM cancelled)"

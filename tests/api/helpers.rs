@@ -518,6 +518,16 @@ impl TestApp {
             .collect()
     }
 
+    /// Another instance on this test's database, with `settings`; its address.
+    pub async fn another_instance(&self, settings: &Settings) -> String {
+        let other = Application::build(config(self.db.url(), settings))
+            .await
+            .expect("another instance starts");
+        let address = format!("http://127.0.0.1:{}", other.port());
+        tokio::spawn(other.run_until_stopped());
+        address
+    }
+
     pub async fn status_of(&self, execution_id: i64) -> Value {
         let a = self.get(&format!("/executions/{execution_id}")).await;
         assert_eq!(a.status, StatusCode::OK);

@@ -7,12 +7,11 @@ use std::time::Duration;
 
 use maskd::config::LoginThrottle;
 use maskd::domain::Role;
-use maskd::startup::Application;
 use maskd::store::login_failures;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{self, ADMIN_PASSWORD, BASE, Settings, TestApp, spawn_app_with};
+use crate::helpers::{ADMIN_PASSWORD, BASE, Settings, TestApp, spawn_app_with};
 
 struct Answer {
     status: StatusCode,
@@ -315,11 +314,7 @@ async fn concurrent_failures_on_two_instances_are_all_counted() {
         ..Default::default()
     };
     let app = Arc::new(spawn_app_with(settings()).await);
-    let other = Application::build(helpers::config(app.db.url(), &settings()))
-        .await
-        .expect("the second instance starts");
-    let other_address = format!("http://127.0.0.1:{}", other.port());
-    tokio::spawn(other.run_until_stopped());
+    let other_address = app.another_instance(&settings()).await;
 
     let barrier = Arc::new(tokio::sync::Barrier::new(ATTEMPTS));
     let mut attempts = vec![];

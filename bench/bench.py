@@ -1,19 +1,25 @@
 #!/usr/bin/env python3
-"""Engine benchmarks against a real PostgreSQL and the release binary (see BENCHMARKS.md).
+"""Benchmarks against a real PostgreSQL and the release binary (see BENCHMARKS.md).
 
-  python3 bench/engine_bench.py throughput [--rows 1000000]
+  python3 bench/bench.py throughput [--rows 1000000]
       rows masked per second on a table with three masked text columns, beside
       UPDATE t SET a = md5(a), b = md5(b), c = md5(c) on an identical table, in the same run;
       and maskd's peak RSS (VmHWM) during the masking run.
-  python3 bench/engine_bench.py latency [--runs 200]
+  python3 bench/bench.py latency [--runs 200]
       submit-to-RUNNING (startTime - submitTime) on an idle instance, and cancel-to-endTime
       (endTime - cancel time, both PostgreSQL clocks) for running jobs; p50 and p99.
+  python3 bench/bench.py api [--rows 1000000] [--seconds 15] [--connections 8 32]
+      the HTTP API against pgbench running the equivalent statement, side by side in one run:
+      POST /executions/{id}/cancel?expectedStatus=QUEUED on random ids of --rows QUEUED executions
+      against the guarded UPDATE, GET /executions/{id} against a point select, POST /executions
+      against an INSERT; wrk (bench/wrk/*.lua) and pgbench -M prepared (bench/pgbench/*.sql) on a
+      copy of the same rows; requests/s, p50/p99 latency, the ratios, and maskd's peak RSS.
 
 Needs: target/release/maskd (cargo build --release), psql, a PostgreSQL at $BENCH_PG (default
-postgres://postgres@127.0.0.1:5432). Uses the databases maskd_bench and maskd_bench_target,
-which it drops and re-creates.
+postgres://postgres@127.0.0.1:5432); for api, wrk and pgbench. Uses the databases maskd_bench and
+maskd_bench_target, which it drops and re-creates.
 """
-import argparse, json, os, signal, socket, statistics, subprocess, sys, time, urllib.request
+import argparse, json, os, re, signal, socket, statistics, subprocess, sys, time, urllib.request
 
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -33,14 +39,16 @@ def fresh_databases():
 
 
 class Maskd:
-    def __init__(self, workers=1):
+    def __init__(self, workers=1, log_level="warn"):
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
         env = dict(os.environ, DATABASE_URL=f"{PG}/maskd_bench", MASKD_BIND=f"127.0.0.1:{self.port}",
                    MASKD_WORKERS=str(workers), MASKD_ADMIN_PASSWORD="bench", MASKD_SECRET_KEY="bench-key",
-                   RUST_LOG="warn")
-        self.proc = subprocess.Popen([BINARY, "serve"], env=env)
+                   RUST_LOG=log_level)
+        os.makedirs(os.path.join(ROOT, "target"), exist_ok=True)
+        self.log = open(os.path.join(ROOT, "target", "bench-maskd.log"), "w")
+        self.proc = subprocess.Popen([BINARY, "serve"], env=env, stdout=self.log, stderr=self.log)
         self.base = f"http://127.0.0.1:{self.port}/masking/api"
         for _ in range(300):
             try:
@@ -154,12 +162,94 @@ def latency(runs):
                       "cancel_to_end_ms": {"runs": len(stop), "p50": round(pct(stop, 50), 1), "p99": round(pct(stop, 99), 1)}}))
 
 
+def wrk(maskd, script, connections, seconds, first, last):
+    """Runs bench/wrk/<script>.lua; requests/s, p50 and p99 in ms, and failed answers."""
+    env = dict(os.environ, MASKD_TOKEN=maskd.token, FIRST_ID=str(first), LAST_ID=str(last), THREADS="2")
+    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-s", f"bench/wrk/{script}.lua",
+                          f"http://127.0.0.1:{maskd.port}"], env=env, cwd=ROOT, check=True,
+                         capture_output=True, text=True).stdout
+    fields = dict(kv.split("=") for kv in next(l for l in out.splitlines() if l.startswith("RESULT")).split()[1:])
+    return {"rps": float(fields["requests"]) / float(fields["seconds"]), "p50": float(fields["p50_ms"]),
+            "p99": float(fields["p99_ms"]), "failed": int(fields["errors"]) + int(fields["non2xx"])}
+
+
+def pgbench(script, connections, seconds, first, last):
+    """Runs bench/pgbench/<script>.sql; transactions/s, p50 and p99 in ms (from the per-transaction
+    log), and failed transactions."""
+    logs = os.path.join(ROOT, "target", "bench-pgbench")
+    subprocess.run(["rm", "-rf", logs], check=True)
+    os.makedirs(logs)
+    out = subprocess.run(["pgbench", "-n", "-M", "prepared", "-c", str(connections), "-j", "2", "-T", str(seconds),
+                          "-D", f"first={first}", "-D", f"last={last}", "-f", f"bench/pgbench/{script}.sql",
+                          "-l", "--log-prefix", os.path.join(logs, "tx"), f"{PG}/maskd_bench"],
+                         cwd=ROOT, check=True, capture_output=True, text=True).stdout
+    tps = float(next(l for l in out.splitlines() if l.startswith("tps")).split()[2])
+    failed = int(re.search(r"number of failed transactions: (\d+)", out).group(1)) if "number of failed" in out else 0
+    latencies = []
+    for name in os.listdir(logs):
+        with open(os.path.join(logs, name)) as f:
+            latencies.extend(int(line.split()[2]) / 1000 for line in f)
+    return {"rps": tps, "p50": pct(latencies, 50), "p99": pct(latencies, 99), "failed": failed}
+
+
+def api(rows, seconds, connections):
+    fresh_databases()
+    maskd = Maskd(workers=0, log_level=os.environ.get("BENCH_LOG", "info"))
+    try:
+        api_runs(maskd, rows, seconds, connections)
+    finally:
+        maskd.stop()
+
+
+def api_runs(maskd, rows, seconds, connections):
+    free = 200_000 * len(connections)
+    env = maskd.call("POST", "/environments", {"environmentName": "bench", "applicationName": "bench"})
+    c = maskd.call("POST", "/database-connectors", {
+        "connectorName": "bench", "environmentId": env["environmentId"], "host": "127.0.0.1", "port": 5432,
+        "databaseName": "maskd_bench", "schemaName": "public", "username": "postgres", "password": "unused"})
+    rs = maskd.call("POST", "/database-rulesets", {"rulesetName": "bench", "databaseConnectorId": c["databaseConnectorId"]})
+    started = time.monotonic()
+    subprocess.run(["psql", f"{PG}/maskd_bench", "-qX", "-v", "ON_ERROR_STOP=1", "-v", f"rows={rows}", "-v", f"free={free}",
+                    "-v", f"ruleset={rs['databaseRulesetId']}", "-f", "bench/seed.sql"], cwd=ROOT, check=True)
+    print(f"seeded {rows} QUEUED executions and {free} free jobs in {time.monotonic() - started:.0f} s", file=sys.stderr)
+    first, last = map(int, psql("maskd_bench", "SELECT min(execution_id), max(execution_id) FROM executions").split("|"))
+    results = []
+    for what, script in (("cancel", "cancel"), ("GET", "get"), ("submit", "submit")):
+        for n in connections:
+            if script == "submit":
+                # Jobs past every one submitted so far have no execution.
+                lo, hi = map(int, psql("maskd_bench", "SELECT (SELECT max(job_id) + 1 FROM executions), "
+                                       "(SELECT max(masking_job_id) FROM masking_jobs)").split("|"))
+            else:
+                lo, hi = first, last
+            m = wrk(maskd, script, n, seconds, lo, hi)
+            p = pgbench(script, n, seconds, lo, hi)
+            results.append({"what": what, "connections": n, "maskd": m, "pgbench": p, "ratio": m["rps"] / p["rps"]})
+            print(json.dumps(results[-1]), file=sys.stderr)
+    rss = maskd.peak_rss_mb()
+    print("| operation | connections | maskd requests/s | p50 / p99 ms | pgbench tx/s | p50 / p99 ms | ratio |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for r in results:
+        m, p = r["maskd"], r["pgbench"]
+        print(f"| {r['what']} | {r['connections']} | {m['rps']:,.0f} | {m['p50']:.2f} / {m['p99']:.2f} | "
+              f"{p['rps']:,.0f} | {p['p50']:.2f} / {p['p99']:.2f} | {r['ratio']:.2f} |")
+    print(f"\nmaskd peak RSS (VmHWM): {rss:.1f} MB; failed answers: "
+          + ", ".join(f"{r['what']}@{r['connections']}: maskd {r['maskd']['failed']}, pgbench {r['pgbench']['failed']}" for r in results))
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="what", required=True)
     t = sub.add_parser("throughput"); t.add_argument("--rows", type=int, default=1_000_000)
     l = sub.add_parser("latency"); l.add_argument("--runs", type=int, default=200)
+    a = sub.add_parser("api"); a.add_argument("--rows", type=int, default=1_000_000)
+    a.add_argument("--seconds", type=int, default=15); a.add_argument("--connections", type=int, nargs="+", default=[8, 32])
     args = parser.parse_args()
     if not os.path.exists(BINARY):
         sys.exit("build the release binary first: cargo build --release")
-    throughput(args.rows) if args.what == "throughput" else latency(args.runs)
+    if args.what == "throughput":
+        throughput(args.rows)
+    elif args.what == "latency":
+        latency(args.runs)
+    else:
+        api(args.rows, args.seconds, args.connections)
