@@ -138,10 +138,6 @@ pub async fn pool(url: &str, size: u32, statement_timeout: Duration) -> Result<P
         .max_connections(size)
         .min_connections(1)
         .acquire_timeout(Duration::from_secs(5))
-        // No round trip to check a connection before each use: it would double the round trips
-        // of a request. A connection that broke while idle (a database restart) fails the one
-        // statement that uses it, which answers 503, and is then dropped from the pool.
-        .test_before_acquire(false)
         .connect_with(options)
         .await
         .map_err(|source| DbError::Unreachable { target, source })

@@ -9,7 +9,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sqlx::{FromRow, PgExecutor};
+use sqlx::{FromRow, PgExecutor, PgPool};
 
 use super::Resource;
 use crate::domain::{ExecutionStatus, ExpectedStatus};
@@ -287,60 +287,75 @@ pub async fn count_by_status(
 /// What a cancel found and did.
 #[derive(Debug, Clone)]
 pub struct CancelOutcome {
-    /// The execution as it stands after the statement.
+    /// The execution as it stands after the cancel.
     pub execution: Execution,
-    /// Its status when the statement locked it.
+    /// Its status when the cancel decided.
     pub previous: ExecutionStatus,
-    /// Whether this statement cancelled it.
+    /// Whether this cancel cancelled it.
     pub changed: bool,
 }
 
-/// Cancels a QUEUED or RUNNING execution, only if its status is `expected` when given. One
-/// statement: it locks the row, decides on the locked (current) status, updates it, notifies the
-/// instance running it if it was RUNNING (delivered on commit; a notification serializes commits,
-/// so a QUEUED one, which no instance runs, goes without), and returns the row whether or not it
-/// changed.
-/// None when no such execution exists.
+/// Cancels a QUEUED or RUNNING execution, only if its status is `expected` when given. The change
+/// is one conditional UPDATE, which also notifies the instance running the execution if it was
+/// RUNNING (delivered on commit; a notification serializes commits, so a QUEUED one, which no
+/// instance runs, goes without). When it changes nothing, the execution is read to say why; if it
+/// is by then in a status the cancel applies to (a claim made it RUNNING in between), the cancel
+/// is tried again, which ends because a status only moves forward. None when no such execution
+/// exists.
 pub async fn cancel(
-    db: impl PgExecutor<'_>,
+    pool: &PgPool,
     execution_id: i64,
     expected: Option<ExpectedStatus>,
     graceful: bool,
 ) -> Result<Option<CancelOutcome>, sqlx::Error> {
+    // A cancelled QUEUED execution gets its endTime at once, a RUNNING one when its worker has
+    // stopped: so the new endTime tells which it was.
     let sql = format!(
-        "WITH locked AS (
-             SELECT {COLUMNS} FROM executions WHERE execution_id = $1 FOR UPDATE
-         ), cancelled AS (
-             UPDATE executions e
+        "WITH cancelled AS (
+             UPDATE executions
                 SET status = 'CANCELLED',
-                    end_time = CASE WHEN l.status = 'QUEUED' THEN now() END,
+                    end_time = CASE WHEN status = 'QUEUED' THEN now() END,
                     cancel_graceful = $3,
                     cancel_time = now()
-               FROM locked l
-              WHERE e.execution_id = l.execution_id
-                AND l.status IN ('QUEUED', 'RUNNING')
-                AND ($2::text IS NULL OR l.status = $2)
-             RETURNING e.*, l.status AS previous_status
+              WHERE execution_id = $1
+                AND status IN ('QUEUED', 'RUNNING')
+                AND ($2::text IS NULL OR status = $2)
+             RETURNING {COLUMNS},
+                       CASE WHEN end_time IS NULL THEN 'RUNNING' ELSE 'QUEUED' END AS previous_status
          )
-         SELECT {COLUMNS}, previous_status, true AS changed
+         SELECT cancelled.*, true AS changed
            FROM cancelled
            LEFT JOIN LATERAL (SELECT pg_notify('{CANCELLED_CHANNEL}', cancelled.execution_id::text)
-                               WHERE cancelled.previous_status = 'RUNNING') n ON true
-         UNION ALL
-         SELECT {COLUMNS}, status AS previous_status, false AS changed
-           FROM locked WHERE NOT EXISTS (SELECT 1 FROM cancelled)"
+                               WHERE cancelled.previous_status = 'RUNNING') n ON true"
     );
-    let row: Option<CancelRow> = sqlx::query_as(&sql)
-        .bind(execution_id)
-        .bind(expected.map(|e| e.status().as_str()))
-        .bind(graceful)
-        .fetch_optional(db)
-        .await?;
-    Ok(row.map(|r| CancelOutcome {
-        execution: r.execution,
-        previous: r.previous_status.0,
-        changed: r.changed,
-    }))
+    loop {
+        let row: Option<CancelRow> = sqlx::query_as(&sql)
+            .bind(execution_id)
+            .bind(expected.map(|e| e.status().as_str()))
+            .bind(graceful)
+            .fetch_optional(pool)
+            .await?;
+        if let Some(r) = row {
+            return Ok(Some(CancelOutcome {
+                execution: r.execution,
+                previous: r.previous_status.0,
+                changed: r.changed,
+            }));
+        }
+        let Some(now) = get(pool, execution_id).await? else {
+            return Ok(None);
+        };
+        let status = now.status.0;
+        let applies = matches!(status, ExecutionStatus::Queued | ExecutionStatus::Running)
+            && expected.is_none_or(|e| e.status() == status);
+        if !applies {
+            return Ok(Some(CancelOutcome {
+                execution: now,
+                previous: status,
+                changed: false,
+            }));
+        }
+    }
 }
 
 #[derive(FromRow)]
