@@ -40,7 +40,7 @@ const AFTER: Duration = Duration::from_secs(5);
 
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy)]
 pub enum Fault {
     KillInstance,
     RestartPostgres,
@@ -204,18 +204,19 @@ async fn create_tables(db: &PgPool) {
         sqlx::query(sql).execute(db).await.unwrap();
     }
     for i in 0..JOBS {
-        let trigger = if i % 2 == 0 {
+        let (index, trigger) = (index_of(i), trigger_of(i));
+        let trigger = if audited(i) {
             format!(
-                "CREATE TRIGGER t{i}_audit AFTER UPDATE ON crm.t{i} FOR EACH ROW EXECUTE FUNCTION crm.audit_update()"
+                "CREATE TRIGGER {trigger} AFTER UPDATE ON crm.t{i} FOR EACH ROW EXECUTE FUNCTION crm.audit_update()"
             )
         } else {
             format!(
-                "CREATE TRIGGER t{i}_keep BEFORE UPDATE ON crm.t{i} FOR EACH ROW EXECUTE FUNCTION crm.keep()"
+                "CREATE TRIGGER {trigger} BEFORE UPDATE ON crm.t{i} FOR EACH ROW EXECUTE FUNCTION crm.keep()"
             )
         };
         for sql in [
             format!("CREATE TABLE crm.t{i} (id int PRIMARY KEY, name text, email text)"),
-            format!("CREATE INDEX t{i}_name_idx ON crm.t{i} (name)"),
+            format!("CREATE INDEX {index} ON crm.t{i} (name)"),
             trigger,
             format!(
                 "INSERT INTO crm.t{i} SELECT g, 'Name' || g, 'user' || g || '@example.com' FROM generate_series(1, {ROWS}) g"
@@ -223,6 +224,25 @@ async fn create_tables(db: &PgPool) {
         ] {
             sqlx::query(&sql).execute(db).await.unwrap();
         }
+    }
+}
+
+/// Whether job `i`'s table has the audit trigger (even ones), which its runs must leave on.
+fn audited(i: usize) -> bool {
+    i.is_multiple_of(2)
+}
+
+/// The index on `name` of job `i`'s table, which its runs drop.
+pub fn index_of(i: usize) -> String {
+    format!("t{i}_name_idx")
+}
+
+/// The trigger of job `i`'s table: the audit on even tables, one the runs disable on odd ones.
+pub fn trigger_of(i: usize) -> String {
+    if audited(i) {
+        format!("t{i}_audit")
+    } else {
+        format!("t{i}_keep")
     }
 }
 
@@ -303,7 +323,7 @@ async fn create_jobs(api: &Api, base: &str, port: u16) -> Vec<i64> {
                 json!({
                     "jobName": format!("job{i}"), "rulesetId": ruleset, "feedbackSize": 1000,
                     "databaseMaskingOptions": {
-                        "commitSize": 1000, "dropIndexes": true, "disableTriggers": i % 2 == 1,
+                        "commitSize": 1000, "dropIndexes": true, "disableTriggers": !audited(i),
                     },
                 }),
             )

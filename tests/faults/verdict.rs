@@ -354,12 +354,7 @@ pub async fn check(stage: &Stage, calls: &[Call], burst: Option<&[Timed]>) -> St
     }
     tally.insert("objects left by a run, reported".into(), left.len());
     for i in 0..stage.jobs.len() {
-        let index = format!("t{i}_name_idx");
-        let trigger = if i % 2 == 0 {
-            format!("t{i}_audit")
-        } else {
-            format!("t{i}_keep")
-        };
+        let (index, trigger) = (crate::index_of(i), crate::trigger_of(i));
         let index_there: bool = sqlx::query_scalar(
             "SELECT EXISTS (SELECT 1 FROM pg_indexes WHERE schemaname = 'crm' AND indexname = $1)",
         )
