@@ -2,8 +2,7 @@
 //! once, a killed instance's execution is taken over, SIGTERM hands executions back cleanly, and
 //! killed database connections never leave an execution RUNNING.
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use maskd::masking::algorithms::{Algorithm, MaskingKey};
@@ -12,6 +11,7 @@ use serde_json::json;
 
 use crate::engine::{create_customers, create_masking_job, sql_objects_state, watch};
 use crate::helpers::{Settings, TestApp, spawn_app_with, wait_until_ready};
+use crate::maskd_serve::maskd_serve;
 
 /// A `maskd serve` process, killed when dropped.
 struct Instance {
@@ -21,27 +21,12 @@ struct Instance {
 
 impl Instance {
     async fn start(app: &TestApp, workers: u32, grace_secs: u32) -> Instance {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new(env!("CARGO_BIN_EXE_maskd"))
-            .arg("serve")
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("DATABASE_URL", app.db.url())
-            .env("MASKD_BIND", format!("127.0.0.1:{port}"))
+        let (mut command, url) = maskd_serve(&app.db.url());
+        let child = command
             .env("MASKD_WORKERS", workers.to_string())
-            .env("MASKD_SECRET_KEY", "test-secret-key")
-            .env("MASKD_HEARTBEAT_SECS", "1")
             .env("MASKD_SHUTDOWN_GRACE_SECS", grace_secs.to_string())
-            .env("RUST_LOG", "warn")
-            .current_dir(std::env::temp_dir())
-            .stdout(Stdio::null())
             .spawn()
             .expect("maskd starts");
-        let url = format!("http://127.0.0.1:{port}");
         wait_until_ready(&app.client, &url).await;
         Instance { child, url }
     }

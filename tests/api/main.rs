@@ -14,6 +14,8 @@ mod instances;
 mod linear_history;
 mod linearizability;
 mod logs;
+#[path = "../common/maskd_serve.rs"]
+mod maskd_serve;
 mod metrics;
 mod openapi;
 mod outage;

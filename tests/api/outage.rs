@@ -4,8 +4,7 @@
 //! though its own instance, which could not record the end, is still alive.
 
 use std::io::{BufRead, BufReader};
-use std::net::TcpListener as StdListener;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
@@ -16,6 +15,7 @@ use tokio::task::JoinSet;
 
 use crate::engine::{create_customers, create_masking_job, sql_objects_state, watch};
 use crate::helpers::{Settings, server_options, spawn_app_with, wait_until_ready};
+use crate::maskd_serve::maskd_serve;
 
 /// A TCP proxy to the test PostgreSQL server that can be cut: every connection through it is
 /// dropped, and new ones are refused, until it is restored.
@@ -88,23 +88,9 @@ impl Drop for Instance {
 }
 
 async fn start_instance(database_url: &str, client: &reqwest::Client) -> Instance {
-    let port = StdListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_maskd"))
-        .arg("serve")
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("DATABASE_URL", database_url)
-        .env("MASKD_BIND", format!("127.0.0.1:{port}"))
+    let (mut command, url) = maskd_serve(database_url);
+    let mut child = command
         .env("MASKD_WORKERS", "1")
-        .env("MASKD_SECRET_KEY", "test-secret-key")
-        .env("MASKD_HEARTBEAT_SECS", "1")
-        .env("RUST_LOG", "warn")
-        .current_dir(std::env::temp_dir())
-        .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .expect("maskd starts");
@@ -117,7 +103,7 @@ async fn start_instance(database_url: &str, client: &reqwest::Client) -> Instanc
             }
         }
     });
-    wait_until_ready(client, &format!("http://127.0.0.1:{port}")).await;
+    wait_until_ready(client, &url).await;
     Instance { child, log }
 }
 

@@ -1,13 +1,15 @@
 //! The maskd processes under test (the real binary) and an HTTP client that speaks to them.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use reqwest::Method;
 use serde_json::{Value, json};
+
+use crate::maskd_serve::maskd_serve;
 
 pub const ADMIN_PASSWORD: &str = "fault-suite-admin";
 /// Short, so that the pool-exhaustion scenario sees statements cancelled within the run.
@@ -28,17 +30,8 @@ pub struct Instance {
 
 impl Instance {
     pub fn start(database_url: &str, log: PathBuf) -> Instance {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new(env!("CARGO_BIN_EXE_maskd"))
-            .arg("serve")
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("DATABASE_URL", database_url)
-            .env("MASKD_BIND", format!("127.0.0.1:{port}"))
+        let (mut command, url) = maskd_serve(database_url);
+        let child = command
             .env("MASKD_WORKERS", WORKERS.to_string())
             .env("MASKD_DB_POOL_SIZE", POOL_SIZE.to_string())
             .env(
@@ -46,19 +39,15 @@ impl Instance {
                 STATEMENT_TIMEOUT_SECS.to_string(),
             )
             .env("MASKD_ADMIN_PASSWORD", ADMIN_PASSWORD)
-            .env("MASKD_SECRET_KEY", "fault-suite-secret-key")
-            .env("MASKD_HEARTBEAT_SECS", "1")
             .env("MASKD_SHUTDOWN_GRACE_SECS", "2")
             .env("RUST_LOG", "info")
-            .current_dir(std::env::temp_dir())
-            .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).expect("the log file can be created"))
             .spawn()
             .expect("maskd starts");
         Instance {
             pid: child.id(),
             child: Mutex::new(child),
-            url: format!("http://127.0.0.1:{port}"),
+            url,
             alive: AtomicBool::new(true),
             log,
         }

@@ -13,6 +13,8 @@
 mod cluster;
 mod fleet;
 mod load;
+#[path = "../common/maskd_serve.rs"]
+mod maskd_serve;
 mod verdict;
 
 use std::path::PathBuf;
