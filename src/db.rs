@@ -3,8 +3,8 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::ConnectOptions;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::{ConnectOptions, Connection};
 
 mod embedded {
     refinery::embed_migrations!("migrations");
@@ -125,14 +125,54 @@ pub async fn migrate(url: &str) -> Result<(), DbError> {
     Ok(())
 }
 
-/// A pool of `size` connections to maskd's database. Every statement on them is cancelled by
-/// PostgreSQL after `statement_timeout` (lock waits included), and a caller waits at most 5 s for a
-/// free connection, so that a blocked database is answered with an error instead of a hang.
-pub async fn pool(url: &str, size: u32, statement_timeout: Duration) -> Result<PgPool, DbError> {
-    let options = connect_options(url)?.options([(
+/// How an instance shares its `MASKD_DB_POOL_SIZE` connections out: one pool for start-up and the
+/// engine, and one for each HTTP worker (a worker's connections are then driven by the worker's
+/// own event loop, instead of waking another thread for every answer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolShares {
+    /// The engine's pool: 3 connections beyond one per worker (its listener, heartbeat and
+    /// takeover loops), and 1 on an API-only instance (start-up and maintenance).
+    pub engine: u32,
+    pub http_workers: u32,
+    pub per_http_worker: u32,
+}
+
+impl PoolShares {
+    /// At most `size` connections in all: the engine takes its share first, leaving at least one
+    /// for HTTP; there are no more HTTP workers than CPUs or than connections left for them.
+    pub fn of(size: u32, engine_workers: u32, cpus: u32) -> PoolShares {
+        let wanted = if engine_workers == 0 {
+            1
+        } else {
+            engine_workers + 3
+        };
+        let engine = wanted.min(size.saturating_sub(1)).max(1);
+        let for_http = size.saturating_sub(engine).max(1);
+        let http_workers = cpus.clamp(1, for_http);
+        PoolShares {
+            engine,
+            http_workers,
+            per_http_worker: for_http / http_workers,
+        }
+    }
+}
+
+fn options_with_timeout(
+    url: &str,
+    statement_timeout: Duration,
+) -> Result<PgConnectOptions, DbError> {
+    Ok(connect_options(url)?.options([(
         "statement_timeout",
         format!("{}ms", statement_timeout.as_millis()),
-    )]);
+    )]))
+}
+
+/// A pool of `size` connections, opened now so that a wrong DATABASE_URL stops start-up. Every
+/// statement on them is cancelled by PostgreSQL after `statement_timeout` (lock waits included),
+/// and a caller waits at most 5 s for a free connection, so that a blocked database is answered
+/// with an error instead of a hang. Each connection is checked before it is lent out.
+pub async fn pool(url: &str, size: u32, statement_timeout: Duration) -> Result<PgPool, DbError> {
+    let options = options_with_timeout(url, statement_timeout)?;
     let target = describe(&options);
     PgPoolOptions::new()
         .max_connections(size)
@@ -143,6 +183,35 @@ pub async fn pool(url: &str, size: u32, statement_timeout: Duration) -> Result<P
         .map_err(|source| DbError::Unreachable { target, source })
 }
 
+/// A connection used this recently is lent out without a round trip to check it (as HikariCP's
+/// `aliveBypassWindowMs`); one that broke within it answers its request with a 503.
+const TRUSTED_AFTER_USE: Duration = Duration::from_millis(500);
+
+/// The pool of one HTTP worker, opened on first use from that worker's event loop. Like
+/// [`pool`], except that a connection is checked only when idle for longer than
+/// `TRUSTED_AFTER_USE`: under load the check would be a second round trip for every request.
+pub fn http_worker_pool(
+    url: &str,
+    size: u32,
+    statement_timeout: Duration,
+) -> Result<PgPool, DbError> {
+    let options = options_with_timeout(url, statement_timeout)?;
+    Ok(PgPoolOptions::new()
+        .max_connections(size)
+        .acquire_timeout(Duration::from_secs(5))
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for < TRUSTED_AFTER_USE {
+                    return Ok(true);
+                }
+                // A failed check discards this connection; the pool tries another.
+                Ok(conn.ping().await.is_ok())
+            })
+        })
+        .connect_lazy_with(options))
+}
+
 /// Quotes an SQL identifier (doubling embedded quotes), for names that cannot be bound.
 pub fn quote_identifier(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
@@ -150,7 +219,32 @@ pub fn quote_identifier(name: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::quote_identifier;
+    use super::{PoolShares, quote_identifier};
+
+    #[test]
+    fn pool_shares_never_exceed_the_configured_size() {
+        let shares = |size, workers, cpus| {
+            let s = PoolShares::of(size, workers, cpus);
+            (s.engine, s.http_workers, s.per_http_worker)
+        };
+        // The defaults (10 + 2 per worker) on two CPUs.
+        assert_eq!(shares(10, 0, 2), (1, 2, 4));
+        assert_eq!(shares(12, 1, 2), (4, 2, 4));
+        assert_eq!(shares(18, 4, 2), (7, 2, 5));
+        // Small pools: the engine yields, HTTP keeps one connection and one worker per connection.
+        assert_eq!(shares(2, 0, 8), (1, 1, 1));
+        assert_eq!(shares(4, 4, 2), (3, 1, 1));
+        assert_eq!(shares(8, 2, 2), (5, 2, 1));
+        for size in 2..40 {
+            for workers in 0..10 {
+                for cpus in 1..6 {
+                    let s = PoolShares::of(size, workers, cpus);
+                    assert!(s.engine + s.http_workers * s.per_http_worker <= size);
+                    assert!(s.engine >= 1 && s.per_http_worker >= 1 && s.http_workers >= 1);
+                }
+            }
+        }
+    }
 
     #[test]
     fn identifiers_are_quoted_and_escaped() {

@@ -14,7 +14,7 @@ use crate::api::observe::observe;
 use crate::api::{self, AppState};
 use crate::config::Config;
 use crate::crypto::{self, Keys};
-use crate::db::{self, DbError};
+use crate::db::{self, DbError, PoolShares};
 use crate::engine::{Engine, EngineConfig};
 use crate::metrics::Metrics;
 use crate::store;
@@ -54,9 +54,11 @@ pub struct Application {
 impl Application {
     pub async fn build(config: Config) -> Result<Self, StartupError> {
         prepare_database(&config).await?;
+        let cpus = std::thread::available_parallelism().map_or(2, |n| n.get() as u32);
+        let shares = PoolShares::of(config.db_pool_size, config.workers, cpus);
         let pool = db::pool(
             config.database_url.expose(),
-            config.db_pool_size,
+            shares.engine,
             config.db_statement_timeout,
         )
         .await?;
@@ -80,7 +82,7 @@ impl Application {
                 metrics.clone(),
             )
         });
-        let state = web::Data::new(AppState {
+        let state = AppState {
             pool: pool.clone(),
             keys,
             token_ttl: config.token_ttl,
@@ -88,7 +90,7 @@ impl Application {
             trusted_proxies: config.trusted_proxies.clone(),
             login_throttle: config.login_throttle.clone(),
             token_cache: Default::default(),
-        });
+        };
 
         let listener = TcpListener::bind(config.bind).map_err(|source| StartupError::Bind {
             addr: config.bind.to_string(),
@@ -101,9 +103,17 @@ impl Application {
                 source,
             })?
             .port();
+        let (url, statement_timeout) = (config.database_url.clone(), config.db_statement_timeout);
+        // Called once in each HTTP worker's thread, so the worker's pool belongs to its event loop.
         let server = HttpServer::new(move || {
+            let pool =
+                db::http_worker_pool(url.expose(), shares.per_http_worker, statement_timeout)
+                    .expect("the URL was parsed when the start-up pool was opened");
             App::new()
-                .app_data(state.clone())
+                .app_data(web::Data::new(AppState {
+                    pool,
+                    ..state.clone()
+                }))
                 .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
                 .wrap(from_fn(json_errors))
                 // Outermost: it sees the final status, and its span covers everything else.
@@ -111,6 +121,7 @@ impl Application {
                 .configure(api::configure)
                 .default_service(web::to(unknown_route))
         })
+        .workers(shares.http_workers as usize)
         .shutdown_timeout(5)
         .listen(listener)
         .map_err(|source| StartupError::Bind {

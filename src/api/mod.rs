@@ -38,6 +38,8 @@ use error::{ApiError, ApiResult};
 pub const BASE_PATHS: [&str; 2] = ["/masking/api/v5.1.43", "/masking/api"];
 
 /// What every handler shares.
+/// What handlers share. Each HTTP worker has its own copy, with its own pool; the rest is shared.
+#[derive(Clone)]
 pub struct AppState {
     pub pool: PgPool,
     pub keys: Keys,
@@ -45,7 +47,7 @@ pub struct AppState {
     pub metrics: Arc<crate::metrics::Metrics>,
     pub trusted_proxies: Vec<ipnet::IpNet>,
     pub login_throttle: crate::config::LoginThrottle,
-    pub token_cache: token_cache::TokenCache,
+    pub token_cache: Arc<token_cache::TokenCache>,
 }
 
 /// Registers Swagger UI, every endpoint under both base paths, the web console, and the health

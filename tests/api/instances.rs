@@ -260,6 +260,22 @@ async fn terminated_database_connections_never_leave_an_execution_running() {
     .await
     .unwrap_or(0);
     assert!(killed > 0);
+    // An HTTP connection used within the last half second is lent out unchecked: each of those
+    // answers one request with a 503 saying to try again, and the next request gets a new one.
+    let mut unavailable = 0;
+    loop {
+        let a = app.get(&format!("/executions/{id}")).await;
+        if a.status == StatusCode::OK {
+            break;
+        }
+        assert_eq!(a.status, StatusCode::SERVICE_UNAVAILABLE, "{a:?}");
+        assert!(a.error_message().contains("try again"), "{a:?}");
+        unavailable += 1;
+        assert!(
+            unavailable <= 10,
+            "no more than the pool's connections fail"
+        );
+    }
     let last = watch(&app, id, ended).await.pop().unwrap();
     assert_eq!(last["status"], "FAILED", "{last}");
     let (trigger, indexes, fk, _) = sql_objects_state(&app).await;
