@@ -8,8 +8,10 @@
   python3 bench/bench.py latency [--runs 200]
       submit-to-RUNNING (startTime - submitTime) on an idle instance, and cancel-to-endTime
       (endTime - cancel time, both PostgreSQL clocks) for running jobs; p50 and p99.
-  python3 bench/bench.py api [--rows 1000000] [--seconds 15] [--connections 8 32]
-      the HTTP API against pgbench running the equivalent statement, side by side in one run:
+  python3 bench/bench.py api [--rows 1000000] [--seconds 5] [--rounds 3] [--connections 8 32]
+                             [--operations cancel GET submit]
+      the HTTP API against pgbench running the equivalent statement, side by side in one run, in
+      --rounds alternating runs of --seconds each (the ratio is of the rounds' mean rates):
       POST /executions/{id}/cancel?expectedStatus=QUEUED on random ids of --rows QUEUED executions
       against the guarded UPDATE, GET /executions/{id} against a point select, POST /executions
       against an INSERT; wrk (bench/wrk/*.lua) and pgbench -M prepared (bench/pgbench/*.sql) on a
@@ -192,17 +194,23 @@ def pgbench(script, connections, seconds, first, last):
     return {"rps": tps, "p50": pct(latencies, 50), "p99": pct(latencies, 99), "failed": failed}
 
 
-def api(rows, seconds, connections):
+def combined(runs):
+    """Runs of equal length as one: mean rate, median p50 and p99, all failures."""
+    return {"rps": statistics.mean(r["rps"] for r in runs), "p50": statistics.median(r["p50"] for r in runs),
+            "p99": statistics.median(r["p99"] for r in runs), "failed": sum(r["failed"] for r in runs)}
+
+
+def api(rows, seconds, connections, rounds, operations):
     fresh_databases()
     maskd = Maskd(workers=0, log_level=os.environ.get("BENCH_LOG", "info"))
     try:
-        api_runs(maskd, rows, seconds, connections)
+        api_runs(maskd, rows, seconds, connections, rounds, operations)
     finally:
         maskd.stop()
 
 
-def api_runs(maskd, rows, seconds, connections):
-    free = 200_000 * len(connections)
+def api_runs(maskd, rows, seconds, connections, rounds, operations):
+    free = 300_000 * len(connections)
     env = maskd.call("POST", "/environments", {"environmentName": "bench", "applicationName": "bench"})
     c = maskd.call("POST", "/database-connectors", {
         "connectorName": "bench", "environmentId": env["environmentId"], "host": "127.0.0.1", "port": 5432,
@@ -213,26 +221,36 @@ def api_runs(maskd, rows, seconds, connections):
                     "-v", f"ruleset={rs['databaseRulesetId']}", "-f", "bench/seed.sql"], cwd=ROOT, check=True)
     print(f"seeded {rows} QUEUED executions and {free} free jobs in {time.monotonic() - started:.0f} s", file=sys.stderr)
     first, last = map(int, psql("maskd_bench", "SELECT min(execution_id), max(execution_id) FROM executions").split("|"))
+
+    def submit_range():
+        """Jobs past every one submitted so far, which have no execution."""
+        return map(int, psql("maskd_bench", "SELECT (SELECT max(job_id) + 1 FROM executions), "
+                             "(SELECT max(masking_job_id) FROM masking_jobs)").split("|"))
+
     results = []
     for what, script in (("cancel", "cancel"), ("GET", "get"), ("submit", "submit")):
+        if what not in operations:
+            continue
         for n in connections:
-            if script == "submit":
-                # Jobs past every one submitted so far have no execution.
-                lo, hi = map(int, psql("maskd_bench", "SELECT (SELECT max(job_id) + 1 FROM executions), "
-                                       "(SELECT max(masking_job_id) FROM masking_jobs)").split("|"))
-            else:
-                lo, hi = first, last
-            m = wrk(maskd, script, n, seconds, lo, hi)
-            p = pgbench(script, n, seconds, lo, hi)
-            results.append({"what": what, "connections": n, "maskd": m, "pgbench": p, "ratio": m["rps"] / p["rps"]})
+            # Alternating short runs: the machine's speed drifts (it is shared), and both sides of
+            # a ratio should see the same drift.
+            ms, ps = [], []
+            for _ in range(rounds):
+                lo, hi = submit_range() if script == "submit" else (first, last)
+                ms.append(wrk(maskd, script, n, seconds, lo, hi))
+                ps.append(pgbench(script, n, seconds, lo, hi))
+            m, p = combined(ms), combined(ps)
+            results.append({"what": what, "connections": n, "maskd": m, "pgbench": p, "ratio": m["rps"] / p["rps"],
+                            "round_ratios": [a["rps"] / b["rps"] for a, b in zip(ms, ps)]})
             print(json.dumps(results[-1]), file=sys.stderr)
     rss = maskd.peak_rss_mb()
-    print("| operation | connections | maskd requests/s | p50 / p99 ms | pgbench tx/s | p50 / p99 ms | ratio |")
-    print("| --- | --- | --- | --- | --- | --- | --- |")
+    print("| operation | connections | maskd requests/s | p50 / p99 ms | pgbench tx/s | p50 / p99 ms | ratio | rounds' ratios |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for r in results:
         m, p = r["maskd"], r["pgbench"]
         print(f"| {r['what']} | {r['connections']} | {m['rps']:,.0f} | {m['p50']:.2f} / {m['p99']:.2f} | "
-              f"{p['rps']:,.0f} | {p['p50']:.2f} / {p['p99']:.2f} | {r['ratio']:.2f} |")
+              f"{p['rps']:,.0f} | {p['p50']:.2f} / {p['p99']:.2f} | {r['ratio']:.2f} | "
+              + " ".join(f"{x:.2f}" for x in r["round_ratios"]) + " |")
     print(f"\nmaskd peak RSS (VmHWM): {rss:.1f} MB; failed answers: "
           + ", ".join(f"{r['what']}@{r['connections']}: maskd {r['maskd']['failed']}, pgbench {r['pgbench']['failed']}" for r in results))
 
@@ -243,7 +261,9 @@ if __name__ == "__main__":
     t = sub.add_parser("throughput"); t.add_argument("--rows", type=int, default=1_000_000)
     l = sub.add_parser("latency"); l.add_argument("--runs", type=int, default=200)
     a = sub.add_parser("api"); a.add_argument("--rows", type=int, default=1_000_000)
-    a.add_argument("--seconds", type=int, default=15); a.add_argument("--connections", type=int, nargs="+", default=[8, 32])
+    a.add_argument("--seconds", type=int, default=5); a.add_argument("--rounds", type=int, default=3)
+    a.add_argument("--connections", type=int, nargs="+", default=[8, 32])
+    a.add_argument("--operations", nargs="+", choices=["cancel", "GET", "submit"], default=["cancel", "GET", "submit"])
     args = parser.parse_args()
     if not os.path.exists(BINARY):
         sys.exit("build the release binary first: cargo build --release")
@@ -252,4 +272,4 @@ if __name__ == "__main__":
     elif args.what == "latency":
         latency(args.runs)
     else:
-        api(args.rows, args.seconds, args.connections)
+        api(args.rows, args.seconds, args.connections, args.rounds, args.operations)

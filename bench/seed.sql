@@ -1,4 +1,4 @@
--- Seeds maskd's schema for bench/api_vs_pgbench: :rows jobs with one QUEUED execution each, :free
+-- Seeds maskd's schema for bench/bench.py api: :rows jobs with one QUEUED execution each, :free
 -- jobs without one (for submits), all on ruleset :ruleset; then a copy of the executions, with the
 -- same columns, defaults, checks and indexes, for pgbench to work on.
 INSERT INTO masking_jobs (job_name, ruleset_id)

@@ -1,5 +1,5 @@
 -- Shared by the wrk scripts (run from the repository root): the token and the id range from the
--- environment, a random seed per thread, and one RESULT line for bench/api_vs_pgbench.
+-- environment, a random seed per thread, and one RESULT line for bench/bench.py api.
 token = os.getenv("MASKD_TOKEN")
 first = tonumber(os.getenv("FIRST_ID"))
 last = tonumber(os.getenv("LAST_ID"))
