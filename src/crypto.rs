@@ -3,11 +3,11 @@
 //! With `MASKD_SECRET_KEY` set, keys derive from it. Without it, a random secret is generated once,
 //! stored in maskd's database (so every instance uses the same one), and a warning is logged.
 
+use crate::db::Db;
 use aes_gcm::aead::{Aead, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-use sqlx::PgPool;
 
 use crate::config::Secret;
 
@@ -39,7 +39,7 @@ impl Keys {
     }
 
     /// The configured secret, or the one generated and stored at the first start.
-    pub async fn load(pool: &PgPool, configured: Option<&Secret>) -> Result<Self, sqlx::Error> {
+    pub async fn load(pool: &Db, configured: Option<&Secret>) -> Result<Self, sqlx::Error> {
         if let Some(secret) = configured {
             return Ok(Self::from_secret(secret.expose().as_bytes()));
         }

@@ -3,7 +3,7 @@
 //! an instance is never overwritten, and a row already under the new key is left alone: running it
 //! again after a success changes nothing.
 
-use sqlx::PgPool;
+use crate::db::Db;
 
 use crate::config::Secret;
 use crate::crypto::Keys;
@@ -38,7 +38,7 @@ pub enum RotationError {
 }
 
 /// The old key's secret: `MASKD_OLD_SECRET_KEY`, or the generated one stored in the database.
-async fn old_secret(pool: &PgPool, old: Option<&Secret>) -> Result<Vec<u8>, RotationError> {
+async fn old_secret(pool: &Db, old: Option<&Secret>) -> Result<Vec<u8>, RotationError> {
     match old {
         Some(s) => Ok(s.expose().as_bytes().to_vec()),
         None => settings::stored_generated_secret(pool)
@@ -49,7 +49,7 @@ async fn old_secret(pool: &PgPool, old: Option<&Secret>) -> Result<Vec<u8>, Rota
 
 /// Re-encrypts every connector password from `old` (None: the generated key) to `new`.
 pub async fn rotate(
-    pool: &PgPool,
+    pool: &Db,
     old: Option<&Secret>,
     new: &Secret,
 ) -> Result<Outcome, RotationError> {
@@ -91,7 +91,7 @@ pub async fn rotate(
 }
 
 /// Connections to this database from other maskd processes (instances, or other commands).
-pub async fn other_maskd_connections(pool: &PgPool) -> Result<i64, sqlx::Error> {
+pub async fn other_maskd_connections(pool: &Db) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT count(*) FROM pg_stat_activity
           WHERE datname = current_database() AND application_name = 'maskd' AND pid <> pg_backend_pid()",

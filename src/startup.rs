@@ -4,10 +4,10 @@
 use std::net::TcpListener;
 use std::sync::Arc;
 
+use crate::db::Db;
 use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
-use sqlx::PgPool;
 
 use crate::api::error::{ApiError, json_errors};
 use crate::api::observe::observe;
@@ -46,7 +46,7 @@ pub async fn prepare_database(config: &Config) -> Result<(), DbError> {
 pub struct Application {
     port: u16,
     server: Server,
-    pool: PgPool,
+    pool: Db,
     /// None on an API-only instance (`MASKD_WORKERS=0`).
     engine: Option<Engine>,
 }
@@ -142,7 +142,7 @@ impl Application {
         self.port
     }
 
-    pub fn pool(&self) -> &PgPool {
+    pub fn pool(&self) -> &Db {
         &self.pool
     }
 

@@ -25,10 +25,10 @@ mod token_cache;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::db::Db;
 use actix_web::web::{self, ServiceConfig, get};
 use actix_web::{HttpRequest, HttpResponse};
 use serde::Serialize;
-use sqlx::PgPool;
 
 use crate::crypto::Keys;
 use crate::domain::{Page, Paged};
@@ -41,7 +41,7 @@ pub const BASE_PATHS: [&str; 2] = ["/masking/api/v5.1.43", "/masking/api"];
 /// What handlers share. Each HTTP worker has its own copy, with its own pool; the rest is shared.
 #[derive(Clone)]
 pub struct AppState {
-    pub pool: PgPool,
+    pub pool: Db,
     pub keys: Keys,
     pub token_ttl: Duration,
     pub metrics: Arc<crate::metrics::Metrics>,
@@ -140,7 +140,7 @@ endpoint_table! {
 
 /// A page of a resource's list, refusing a page past the last one.
 async fn list_answer<T: Resource + Serialize>(
-    pool: &PgPool,
+    pool: &Db,
     filters: Vec<Filter>,
     page: Page,
 ) -> ApiResult<HttpResponse> {
@@ -156,7 +156,7 @@ fn not_found<T: Resource>(id: i64) -> ApiError {
 
 /// The resource whose id is in the path segment `param`.
 async fn get_answer<T: Resource + Serialize>(
-    pool: &PgPool,
+    pool: &Db,
     req: &HttpRequest,
     param: &str,
 ) -> ApiResult<HttpResponse> {
@@ -169,7 +169,7 @@ async fn get_answer<T: Resource + Serialize>(
 
 /// Deletes the resource whose id is in the path segment `param` (409 while others use it).
 async fn delete_answer<T: Resource>(
-    pool: &PgPool,
+    pool: &Db,
     req: &HttpRequest,
     param: &str,
 ) -> ApiResult<HttpResponse> {

@@ -6,10 +6,10 @@
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
+use crate::db::Db;
 use actix_web::HttpRequest;
 use chrono::SecondsFormat;
 use ipnet::IpNet;
-use sqlx::PgPool;
 
 use super::error::{ApiError, ApiResult};
 use crate::config::LoginThrottle;
@@ -90,7 +90,7 @@ impl LoginKeys {
 
     /// 429 while either key is blocked. Only a read: a blocked attempt costs no password hashing
     /// and changes nothing, and its answer is the same whether the user exists or not.
-    pub async fn check(&self, pool: &PgPool) -> ApiResult<()> {
+    pub async fn check(&self, pool: &Db) -> ApiResult<()> {
         let Some((until, seconds)) =
             login_failures::blocked(pool, &[&self.pair, &self.address]).await?
         else {
@@ -107,7 +107,7 @@ impl LoginKeys {
     }
 
     /// Counts a failure under both keys.
-    pub async fn failed(&self, pool: &PgPool, policy: &LoginThrottle) -> ApiResult<()> {
+    pub async fn failed(&self, pool: &Db, policy: &LoginThrottle) -> ApiResult<()> {
         for (key, max_failures) in [
             (&self.pair, policy.max_user_failures),
             (&self.address, policy.max_address_failures),
@@ -124,7 +124,7 @@ impl LoginKeys {
 
     /// Forgets the failures of this username from this address. The address's own count stays:
     /// logging in to one account must not reset an attacker's count for trying others.
-    pub async fn succeeded(&self, pool: &PgPool) -> ApiResult<()> {
+    pub async fn succeeded(&self, pool: &Db) -> ApiResult<()> {
         login_failures::clear(pool, &self.pair).await?;
         login_failures::delete_expired(pool).await?;
         Ok(())

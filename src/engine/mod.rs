@@ -9,8 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use sqlx::PgPool;
-use sqlx::postgres::PgListener;
+use crate::db::Db;
 use tokio::sync::{Mutex, Notify};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -34,7 +33,7 @@ pub struct EngineConfig {
 
 /// What the engine's tasks share.
 pub(crate) struct Shared {
-    pool: PgPool,
+    pool: Db,
     keys: Keys,
     masking_key: MaskingKey,
     worker_id: String,
@@ -82,7 +81,7 @@ pub struct Engine {
 }
 
 impl Engine {
-    pub fn start(pool: PgPool, keys: Keys, config: EngineConfig, metrics: Arc<Metrics>) -> Engine {
+    pub fn start(pool: Db, keys: Keys, config: EngineConfig, metrics: Arc<Metrics>) -> Engine {
         let worker_id = format!(
             "{}-{}-{}",
             std::env::var("HOSTNAME").unwrap_or_else(|_| "maskd".into()),
@@ -167,7 +166,7 @@ impl Engine {
 /// LISTEN for submissions (wake the claim loop) and cancels (stop the execution if it runs here).
 async fn listen(shared: Arc<Shared>, stop: CancellationToken) {
     let mut listener = loop {
-        match PgListener::connect_with(&shared.pool).await {
+        match shared.pool.listener().await {
             Ok(mut l) => match l.listen_all([SUBMITTED_CHANNEL, CANCELLED_CHANNEL]).await {
                 Ok(()) => break l,
                 Err(e) => tracing::warn!(error = %e, "cannot LISTEN; retrying"),

@@ -1,5 +1,6 @@
+use crate::db::Db;
 use serde::Serialize;
-use sqlx::{FromRow, PgPool};
+use sqlx::FromRow;
 
 use super::Resource;
 
@@ -18,7 +19,7 @@ impl Resource for Application {
 }
 
 /// Creates an application; None when the name is taken.
-pub async fn create(pool: &PgPool, name: &str) -> Result<Option<Application>, sqlx::Error> {
+pub async fn create(pool: &Db, name: &str) -> Result<Option<Application>, sqlx::Error> {
     sqlx::query_as(
         "INSERT INTO applications (application_name) VALUES ($1)
          ON CONFLICT (application_name) DO NOTHING

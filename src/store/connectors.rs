@@ -1,5 +1,6 @@
+use crate::db::Db;
 use serde::Serialize;
-use sqlx::{FromRow, PgExecutor, PgPool};
+use sqlx::{FromRow, PgExecutor};
 
 use super::Resource;
 
@@ -39,10 +40,7 @@ pub struct NewConnector {
 }
 
 /// None when the environment does not exist.
-pub async fn create(
-    pool: &PgPool,
-    c: &NewConnector,
-) -> Result<Option<DatabaseConnector>, sqlx::Error> {
+pub async fn create(pool: &Db, c: &NewConnector) -> Result<Option<DatabaseConnector>, sqlx::Error> {
     let sql = format!(
         "INSERT INTO database_connectors
              (connector_name, database_type, environment_id, host, port, database_name, schema_name, username, password_encrypted)
@@ -76,7 +74,7 @@ pub struct Changes {
 }
 
 pub async fn update(
-    pool: &PgPool,
+    pool: &Db,
     id: i64,
     c: &Changes,
 ) -> Result<Option<DatabaseConnector>, sqlx::Error> {
@@ -120,7 +118,7 @@ pub struct ConnectionDetails {
 }
 
 pub async fn connection_details(
-    pool: &PgPool,
+    pool: &Db,
     id: i64,
 ) -> Result<Option<ConnectionDetails>, sqlx::Error> {
     sqlx::query_as(
@@ -134,7 +132,7 @@ pub async fn connection_details(
 
 /// The connection details of the connector behind a ruleset.
 pub async fn connection_details_of_ruleset(
-    pool: &PgPool,
+    pool: &Db,
     ruleset_id: i64,
 ) -> Result<Option<ConnectionDetails>, sqlx::Error> {
     sqlx::query_as(

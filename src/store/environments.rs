@@ -1,5 +1,6 @@
+use crate::db::Db;
 use serde::Serialize;
-use sqlx::{FromRow, PgPool};
+use sqlx::FromRow;
 
 use super::Resource;
 
@@ -29,7 +30,7 @@ pub enum ApplicationRef {
 
 /// Creates an environment; None when the application id does not exist.
 pub async fn create(
-    pool: &PgPool,
+    pool: &Db,
     name: &str,
     application: &ApplicationRef,
     purpose: &str,
@@ -74,11 +75,7 @@ pub struct Changes {
 }
 
 /// Applies the given changes; None when the environment (or the new application) does not exist.
-pub async fn update(
-    pool: &PgPool,
-    id: i64,
-    c: &Changes,
-) -> Result<Option<Environment>, sqlx::Error> {
+pub async fn update(pool: &Db, id: i64, c: &Changes) -> Result<Option<Environment>, sqlx::Error> {
     sqlx::query_as(
         "UPDATE environments e
             SET environment_name = COALESCE($2, e.environment_name),

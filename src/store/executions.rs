@@ -7,9 +7,10 @@
 //! RUNNING --cancel--> CANCELLED --mark_stopped--> endTime set (after the worker has stopped)
 //! ```
 
+use crate::db::Db;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sqlx::{FromRow, PgExecutor, PgPool};
+use sqlx::{FromRow, PgExecutor};
 
 use super::Resource;
 use crate::domain::{ExecutionStatus, ExpectedStatus};
@@ -303,7 +304,7 @@ pub struct CancelOutcome {
 /// is tried again, which ends because a status only moves forward. None when no such execution
 /// exists.
 pub async fn cancel(
-    pool: &PgPool,
+    pool: &Db,
     execution_id: i64,
     expected: Option<ExpectedStatus>,
     graceful: bool,

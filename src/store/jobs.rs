@@ -1,6 +1,7 @@
+use crate::db::Db;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sqlx::{FromRow, PgPool};
+use sqlx::FromRow;
 
 use super::{Filter, Resource};
 use crate::domain::serde_helpers;
@@ -76,7 +77,7 @@ pub struct JobFields {
 
 /// None when the ruleset does not exist.
 pub async fn create(
-    pool: &PgPool,
+    pool: &Db,
     f: &JobFields,
     created_by: &str,
 ) -> Result<Option<MaskingJob>, sqlx::Error> {
@@ -110,11 +111,7 @@ pub async fn create(
 }
 
 /// None when the job (or the new ruleset) does not exist.
-pub async fn update(
-    pool: &PgPool,
-    id: i64,
-    f: &JobFields,
-) -> Result<Option<MaskingJob>, sqlx::Error> {
+pub async fn update(pool: &Db, id: i64, f: &JobFields) -> Result<Option<MaskingJob>, sqlx::Error> {
     let sql = format!(
         "UPDATE masking_jobs
             SET job_name = COALESCE($2, job_name),
@@ -165,7 +162,7 @@ pub enum Deleted {
 /// Deletes a job and its stopped executions in one statement. An execution that has not stopped
 /// (no `end_time`) keeps the job: the foreign key is RESTRICT, so even one submitted concurrently
 /// makes PostgreSQL refuse the delete.
-pub async fn delete(pool: &PgPool, id: i64) -> Result<Deleted, sqlx::Error> {
+pub async fn delete(pool: &Db, id: i64) -> Result<Deleted, sqlx::Error> {
     let row: Option<(bool, bool)> = sqlx::query_as(
         "WITH job AS (SELECT masking_job_id FROM masking_jobs WHERE masking_job_id = $1 FOR UPDATE),
               active AS (SELECT 1 FROM executions WHERE job_id = $1 AND end_time IS NULL),

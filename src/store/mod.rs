@@ -15,8 +15,9 @@ pub mod table_metadata;
 pub mod tokens;
 pub mod users;
 
+use crate::db::Db;
 use sqlx::postgres::PgRow;
-use sqlx::{FromRow, PgPool, Postgres, QueryBuilder};
+use sqlx::{FromRow, Postgres, QueryBuilder};
 
 use crate::domain::Page;
 
@@ -63,14 +64,14 @@ fn push_filters(q: &mut QueryBuilder<'_, Postgres>, filters: &[Filter]) {
     }
 }
 
-pub async fn count<T: Resource>(pool: &PgPool, filters: &[Filter]) -> Result<i64, sqlx::Error> {
+pub async fn count<T: Resource>(pool: &Db, filters: &[Filter]) -> Result<i64, sqlx::Error> {
     let mut q = QueryBuilder::new(format!("SELECT count(*) FROM {}", T::TABLE));
     push_filters(&mut q, filters);
     q.build_query_scalar().fetch_one(pool).await
 }
 
 pub async fn list<T: Resource>(
-    pool: &PgPool,
+    pool: &Db,
     filters: &[Filter],
     page: Page,
 ) -> Result<Vec<T>, sqlx::Error> {
@@ -83,7 +84,7 @@ pub async fn list<T: Resource>(
     q.build_query_as().fetch_all(pool).await
 }
 
-pub async fn get<T: Resource>(pool: &PgPool, id: i64) -> Result<Option<T>, sqlx::Error> {
+pub async fn get<T: Resource>(pool: &Db, id: i64) -> Result<Option<T>, sqlx::Error> {
     let sql = format!(
         "SELECT {} FROM {} WHERE {} = $1",
         T::COLUMNS,
@@ -95,7 +96,7 @@ pub async fn get<T: Resource>(pool: &PgPool, id: i64) -> Result<Option<T>, sqlx:
 
 /// Deletes one row; false when it did not exist. Rows that still reference it make PostgreSQL
 /// refuse (foreign keys are RESTRICT), which the API answers with 409.
-pub async fn delete<T: Resource>(pool: &PgPool, id: i64) -> Result<bool, sqlx::Error> {
+pub async fn delete<T: Resource>(pool: &Db, id: i64) -> Result<bool, sqlx::Error> {
     let sql = format!("DELETE FROM {} WHERE {} = $1", T::TABLE, T::ID);
     Ok(sqlx::query(&sql)
         .bind(id)

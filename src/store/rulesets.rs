@@ -1,5 +1,6 @@
+use crate::db::Db;
 use serde::Serialize;
-use sqlx::{FromRow, PgPool};
+use sqlx::FromRow;
 
 use super::{Filter, Resource};
 
@@ -29,7 +30,7 @@ pub fn in_environment(environment_id: i64) -> Filter {
 
 /// None when the connector does not exist.
 pub async fn create(
-    pool: &PgPool,
+    pool: &Db,
     name: &str,
     connector_id: i64,
 ) -> Result<Option<DatabaseRuleset>, sqlx::Error> {
@@ -46,7 +47,7 @@ pub async fn create(
 
 /// None when the ruleset (or the new connector) does not exist.
 pub async fn update(
-    pool: &PgPool,
+    pool: &Db,
     id: i64,
     name: Option<&str>,
     connector_id: Option<i64>,

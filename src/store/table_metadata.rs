@@ -1,7 +1,8 @@
 //! Table and column metadata of a ruleset: what the target's catalog said, and the masking rules.
 
+use crate::db::Db;
 use serde::Serialize;
-use sqlx::{FromRow, PgPool};
+use sqlx::{Connection, FromRow};
 
 use super::Resource;
 use crate::masking::target::CatalogColumn;
@@ -49,13 +50,14 @@ impl Resource for ColumnMetadata {
 /// Creates a table's metadata and one column metadata per catalog column, in one transaction.
 /// None when the ruleset does not exist.
 pub async fn create(
-    pool: &PgPool,
+    pool: &Db,
     ruleset_id: i64,
     table_name: &str,
     key_column: Option<&str>,
     columns: &[CatalogColumn],
 ) -> Result<Option<TableMetadata>, sqlx::Error> {
-    let mut tx = pool.begin().await?;
+    let mut conn = pool.lend().await?;
+    let mut tx = conn.begin().await?;
     let table: Option<TableMetadata> = sqlx::query_as(
         "INSERT INTO table_metadata (table_name, ruleset_id, key_column)
          SELECT $1, database_ruleset_id, $3 FROM database_rulesets WHERE database_ruleset_id = $2
@@ -84,13 +86,14 @@ pub async fn create(
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
+    conn.finished();
     Ok(Some(table))
 }
 
 /// Changes the key column to one of the table's columns (or none); None when the table metadata
 /// does not exist or has no such column.
 pub async fn update_key_column(
-    pool: &PgPool,
+    pool: &Db,
     id: i64,
     key_column: Option<&str>,
 ) -> Result<Option<TableMetadata>, sqlx::Error> {
@@ -116,7 +119,7 @@ pub struct ColumnChanges {
 
 /// Changes a column's masking rule; None when it does not exist.
 pub async fn update_column(
-    pool: &PgPool,
+    pool: &Db,
     id: i64,
     c: &ColumnChanges,
 ) -> Result<Option<ColumnMetadata>, sqlx::Error> {
@@ -151,10 +154,7 @@ pub struct MaskedColumn {
 }
 
 /// Every column of the ruleset that has an algorithm and is marked for masking, table by table.
-pub async fn masked_columns(
-    pool: &PgPool,
-    ruleset_id: i64,
-) -> Result<Vec<MaskedColumn>, sqlx::Error> {
+pub async fn masked_columns(pool: &Db, ruleset_id: i64) -> Result<Vec<MaskedColumn>, sqlx::Error> {
     sqlx::query_as(
         "SELECT t.table_metadata_id, t.table_name, t.key_column, c.column_name, c.algorithm_name
            FROM table_metadata t JOIN column_metadata c USING (table_metadata_id)

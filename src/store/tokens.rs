@@ -1,6 +1,6 @@
 use std::time::Duration;
 
-use sqlx::PgPool;
+use crate::db::Db;
 
 use crate::domain::Role;
 
@@ -11,7 +11,7 @@ pub struct TokenUser {
     pub role: Role,
 }
 
-pub async fn create(pool: &PgPool, token_hash: &[u8], user_id: i64) -> Result<(), sqlx::Error> {
+pub async fn create(pool: &Db, token_hash: &[u8], user_id: i64) -> Result<(), sqlx::Error> {
     sqlx::query("INSERT INTO login_tokens (token_hash, user_id) VALUES ($1, $2)")
         .bind(token_hash)
         .bind(user_id)
@@ -22,7 +22,7 @@ pub async fn create(pool: &PgPool, token_hash: &[u8], user_id: i64) -> Result<()
 
 /// The user behind a token that has not been idle longer than `ttl`, marking it used now.
 pub async fn touch(
-    pool: &PgPool,
+    pool: &Db,
     token_hash: &[u8],
     ttl: Duration,
 ) -> Result<Option<TokenUser>, sqlx::Error> {
@@ -46,7 +46,7 @@ pub async fn touch(
     }))
 }
 
-pub async fn delete(pool: &PgPool, token_hash: &[u8]) -> Result<bool, sqlx::Error> {
+pub async fn delete(pool: &Db, token_hash: &[u8]) -> Result<bool, sqlx::Error> {
     let done = sqlx::query("DELETE FROM login_tokens WHERE token_hash = $1")
         .bind(token_hash)
         .execute(pool)
@@ -54,7 +54,7 @@ pub async fn delete(pool: &PgPool, token_hash: &[u8]) -> Result<bool, sqlx::Erro
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn delete_expired(pool: &PgPool, ttl: Duration) -> Result<u64, sqlx::Error> {
+pub async fn delete_expired(pool: &Db, ttl: Duration) -> Result<u64, sqlx::Error> {
     let done = sqlx::query(
         "DELETE FROM login_tokens WHERE last_used_time <= now() - make_interval(secs => $1)",
     )

@@ -1,4 +1,4 @@
-use sqlx::PgPool;
+use crate::db::Db;
 
 use crate::domain::Role;
 
@@ -9,7 +9,7 @@ pub struct Credentials {
 
 /// Creates a user; false when the name is taken.
 pub async fn create(
-    pool: &PgPool,
+    pool: &Db,
     username: &str,
     password_hash: &str,
     role: Role,
@@ -28,7 +28,7 @@ pub async fn create(
 
 /// Creates user `admin` only when no user exists at all (one statement, so two instances
 /// bootstrapping at once create it once).
-pub async fn bootstrap_admin(pool: &PgPool, password_hash: &str) -> Result<bool, sqlx::Error> {
+pub async fn bootstrap_admin(pool: &Db, password_hash: &str) -> Result<bool, sqlx::Error> {
     let inserted = sqlx::query(
         "INSERT INTO users (username, password_hash, role)
          SELECT 'admin', $1, 'ADMIN' WHERE NOT EXISTS (SELECT 1 FROM users)
@@ -40,10 +40,7 @@ pub async fn bootstrap_admin(pool: &PgPool, password_hash: &str) -> Result<bool,
     Ok(inserted.rows_affected() == 1)
 }
 
-pub async fn credentials(
-    pool: &PgPool,
-    username: &str,
-) -> Result<Option<Credentials>, sqlx::Error> {
+pub async fn credentials(pool: &Db, username: &str) -> Result<Option<Credentials>, sqlx::Error> {
     let row: Option<(i64, String)> =
         sqlx::query_as("SELECT user_id, password_hash FROM users WHERE username = $1")
             .bind(username)

@@ -4,14 +4,15 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use maskd::config::{Config, LoginThrottle, Secret};
+use maskd::db::Db;
 use maskd::domain::{ExecutionStatus, Role};
 use maskd::startup::Application;
 use maskd::store;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
+use sqlx::ConnectOptions;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
-use sqlx::{ConnectOptions, PgPool};
 use tokio::sync::OnceCell;
 
 pub const BASE: &str = "/masking/api";
@@ -159,7 +160,7 @@ impl Drop for TestDatabase {
 
 pub struct TestApp {
     pub address: String,
-    pub pool: PgPool,
+    pub pool: Db,
     pub client: reqwest::Client,
     pub admin_token: String,
     pub db: TestDatabase,

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use maskd::db::Db;
 use maskd::domain::{ExecutionStatus, ExpectedStatus};
 use maskd::startup::Application;
 use maskd::store::executions;
@@ -19,7 +20,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use sqlx::{Connection, PgConnection, PgPool};
+use sqlx::{Connection, PgConnection};
 use tokio::sync::Mutex;
 
 use crate::helpers::{BASE, Settings, TestApp, config, spawn_app};
@@ -35,7 +36,7 @@ const WORKERS_PER_INSTANCE: usize = 1;
 /// One instance as the clients see it: its API and its pool.
 struct Instance {
     url: String,
-    pool: PgPool,
+    pool: Db,
 }
 
 struct World {

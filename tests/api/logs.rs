@@ -167,7 +167,9 @@ async fn json_logs_carry_request_and_execution_ids_and_never_a_secret() {
 
     let client = reqwest::Client::new();
     let instance = LoggedInstance::start(&client, &env).await;
-    let pool = sqlx::PgPool::connect(&db.url()).await.unwrap();
+    let pool = maskd::db::pool(&db.url(), 2, Duration::from_secs(15))
+        .await
+        .unwrap();
     let mut app = TestApp {
         address: instance.url.clone(),
         pool,

@@ -52,7 +52,7 @@ async fn instances_starting_together_create_and_migrate_once() {
         .unwrap();
     assert_eq!(admins, 1, "the admin is bootstrapped once");
     for p in pools {
-        p.close().await;
+        p.close();
     }
 }
 

@@ -240,7 +240,8 @@ async fn blocks_double_up_to_the_cap_and_failures_expire() {
         forget_after: Duration::from_secs(900),
         ..Default::default()
     };
-    let mut tx = app.pool.begin().await.unwrap();
+    let mut conn = app.pool.lend().await.unwrap();
+    let mut tx = sqlx::Connection::begin(&mut *conn).await.unwrap();
     let mut seen = vec![];
     for _ in 0..6 {
         let (count, until) = login_failures::record_failure(&mut *tx, "k", 3, &policy)

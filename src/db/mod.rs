@@ -3,8 +3,11 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::{ConnectOptions, Connection};
+use sqlx::ConnectOptions;
+use sqlx::postgres::PgConnectOptions;
+
+mod pool;
+pub use pool::{Db, Lent};
 
 mod embedded {
     refinery::embed_migrations!("migrations");
@@ -126,31 +129,37 @@ pub async fn migrate(url: &str) -> Result<(), DbError> {
 }
 
 /// How an instance shares its `MASKD_DB_POOL_SIZE` connections out: one pool for start-up and the
-/// engine, and one for each HTTP worker (a worker's connections are then driven by the worker's
-/// own event loop, instead of waking another thread for every answer).
+/// engine, with the engine's LISTEN connection beside it, and one for each HTTP worker (a worker's
+/// connections are then driven by the worker's own event loop, instead of waking another thread
+/// for every answer).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PoolShares {
-    /// The engine's pool: 3 connections beyond one per worker (its listener, heartbeat and
-    /// takeover loops), and 1 on an API-only instance (start-up and maintenance).
+    /// The engine's pool: 2 connections beyond one per worker (its heartbeat and takeover loops),
+    /// and 1 on an API-only instance (start-up and maintenance).
     pub engine: u32,
+    /// 1 on an instance with workers: the engine's LISTEN connection.
+    pub listener: u32,
     pub http_workers: u32,
     pub per_http_worker: u32,
 }
 
 impl PoolShares {
-    /// At most `size` connections in all: the engine takes its share first, leaving at least one
-    /// for HTTP; there are no more HTTP workers than CPUs or than connections left for them.
+    /// At most `size` connections in all (or 3, with workers, for the smallest sizes): the engine
+    /// takes its share first, leaving at least one for HTTP; there are no more HTTP workers than
+    /// CPUs or than connections left for them.
     pub fn of(size: u32, engine_workers: u32, cpus: u32) -> PoolShares {
+        let listener = u32::from(engine_workers > 0);
         let wanted = if engine_workers == 0 {
             1
         } else {
-            engine_workers + 3
+            engine_workers + 2
         };
-        let engine = wanted.min(size.saturating_sub(1)).max(1);
-        let for_http = size.saturating_sub(engine).max(1);
+        let engine = wanted.min(size.saturating_sub(1 + listener)).max(1);
+        let for_http = size.saturating_sub(engine + listener).max(1);
         let http_workers = cpus.clamp(1, for_http);
         PoolShares {
             engine,
+            listener,
             http_workers,
             per_http_worker: for_http / http_workers,
         }
@@ -167,49 +176,36 @@ fn options_with_timeout(
     )]))
 }
 
-/// A pool of `size` connections, opened now so that a wrong DATABASE_URL stops start-up. Every
-/// statement on them is cancelled by PostgreSQL after `statement_timeout` (lock waits included),
-/// and a caller waits at most 5 s for a free connection, so that a blocked database is answered
-/// with an error instead of a hang. Each connection is checked before it is lent out.
-pub async fn pool(url: &str, size: u32, statement_timeout: Duration) -> Result<PgPool, DbError> {
-    let options = options_with_timeout(url, statement_timeout)?;
-    let target = describe(&options);
-    PgPoolOptions::new()
-        .max_connections(size)
-        .min_connections(1)
-        .acquire_timeout(Duration::from_secs(5))
-        .connect_with(options)
-        .await
-        .map_err(|source| DbError::Unreachable { target, source })
-}
+/// How long a caller waits for a free connection before its request is answered 503.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// A connection used this recently is lent out without a round trip to check it (as HikariCP's
-/// `aliveBypassWindowMs`); one that broke within it answers its request with a 503.
+/// A connection lent in the last half second is lent again without a round trip to check it (as
+/// HikariCP's `aliveBypassWindowMs`); one that broke within it answers its request with a 503.
 const TRUSTED_AFTER_USE: Duration = Duration::from_millis(500);
 
-/// The pool of one HTTP worker, opened on first use from that worker's event loop. Like
-/// [`pool`], except that a connection is checked only when idle for longer than
-/// `TRUSTED_AFTER_USE`: under load the check would be a second round trip for every request.
-pub fn http_worker_pool(
-    url: &str,
-    size: u32,
-    statement_timeout: Duration,
-) -> Result<PgPool, DbError> {
+/// The engine's pool of `size` connections, with one opened now so that a wrong DATABASE_URL
+/// stops start-up. Every statement on them is cancelled by PostgreSQL after `statement_timeout`
+/// (lock waits included), and a caller waits at most 5 s for a free connection, so that a blocked
+/// database is answered with an error instead of a hang. Each connection is checked before it is
+/// lent.
+pub async fn pool(url: &str, size: u32, statement_timeout: Duration) -> Result<Db, DbError> {
     let options = options_with_timeout(url, statement_timeout)?;
-    Ok(PgPoolOptions::new()
-        .max_connections(size)
-        .acquire_timeout(Duration::from_secs(5))
-        .test_before_acquire(false)
-        .before_acquire(|conn, meta| {
-            Box::pin(async move {
-                if meta.idle_for < TRUSTED_AFTER_USE {
-                    return Ok(true);
-                }
-                // A failed check discards this connection; the pool tries another.
-                Ok(conn.ping().await.is_ok())
-            })
-        })
-        .connect_lazy_with(options))
+    let target = describe(&options);
+    let db = Db::new(options, size, ACQUIRE_TIMEOUT, Duration::ZERO);
+    match db.lend().await {
+        Ok(conn) => conn.finished(),
+        Err(source) => return Err(DbError::Unreachable { target, source }),
+    }
+    Ok(db)
+}
+
+/// The pool of one HTTP worker. Like [`pool`], except that nothing is opened until the first
+/// request (from the worker's own event loop), and that a connection is checked only when it was
+/// last lent `TRUSTED_AFTER_USE` ago or more: under load the check would be a second round trip
+/// for every request.
+pub fn http_worker_pool(url: &str, size: u32, statement_timeout: Duration) -> Result<Db, DbError> {
+    let options = options_with_timeout(url, statement_timeout)?;
+    Ok(Db::new(options, size, ACQUIRE_TIMEOUT, TRUSTED_AFTER_USE))
 }
 
 /// Quotes an SQL identifier (doubling embedded quotes), for names that cannot be bound.
@@ -225,21 +221,22 @@ mod tests {
     fn pool_shares_never_exceed_the_configured_size() {
         let shares = |size, workers, cpus| {
             let s = PoolShares::of(size, workers, cpus);
-            (s.engine, s.http_workers, s.per_http_worker)
+            (s.engine, s.listener, s.http_workers, s.per_http_worker)
         };
         // The defaults (10 + 2 per worker) on two CPUs.
-        assert_eq!(shares(10, 0, 2), (1, 2, 4));
-        assert_eq!(shares(12, 1, 2), (4, 2, 4));
-        assert_eq!(shares(18, 4, 2), (7, 2, 5));
+        assert_eq!(shares(10, 0, 2), (1, 0, 2, 4));
+        assert_eq!(shares(12, 1, 2), (3, 1, 2, 4));
+        assert_eq!(shares(18, 4, 2), (6, 1, 2, 5));
         // Small pools: the engine yields, HTTP keeps one connection and one worker per connection.
-        assert_eq!(shares(2, 0, 8), (1, 1, 1));
-        assert_eq!(shares(4, 4, 2), (3, 1, 1));
-        assert_eq!(shares(8, 2, 2), (5, 2, 1));
+        assert_eq!(shares(2, 0, 8), (1, 0, 1, 1));
+        assert_eq!(shares(4, 4, 2), (2, 1, 1, 1));
+        assert_eq!(shares(8, 2, 2), (4, 1, 2, 1));
         for size in 2..40 {
             for workers in 0..10 {
                 for cpus in 1..6 {
                     let s = PoolShares::of(size, workers, cpus);
-                    assert!(s.engine + s.http_workers * s.per_http_worker <= size);
+                    let total = s.engine + s.listener + s.http_workers * s.per_http_worker;
+                    assert!(total <= size.max(2 + s.listener));
                     assert!(s.engine >= 1 && s.per_http_worker >= 1 && s.http_workers >= 1);
                 }
             }
