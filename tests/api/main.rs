@@ -19,6 +19,7 @@ mod maskd_serve;
 mod metrics;
 mod openapi;
 mod outage;
+mod pool;
 mod races;
 mod rbac;
 mod resources;
