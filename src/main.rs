@@ -50,7 +50,7 @@ fn parse_role(s: &str) -> Result<Role, String> {
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     let _ = dotenvy::dotenv();
-    telemetry::init();
+    let logs = telemetry::init();
     let config = match Config::from_env() {
         Ok(c) => c,
         Err(e) => {
@@ -68,6 +68,8 @@ async fn main() -> ExitCode {
             command: UserCommand::Add { name, role },
         } => add_user(config, name, role).await,
     };
+    // Every line logged so far is written before the last word.
+    drop(logs);
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {

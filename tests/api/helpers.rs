@@ -211,7 +211,8 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(settings: Settings) -> TestApp {
     // TEST_LOG=1 shows the application's logs.
     if std::env::var_os("TEST_LOG").is_some() {
-        maskd::telemetry::init();
+        static LOGS: std::sync::OnceLock<maskd::telemetry::LogGuard> = std::sync::OnceLock::new();
+        LOGS.get_or_init(maskd::telemetry::init);
     }
     let db = TestDatabase::from_template().await;
     let app = Application::build(config(db.url(), &settings))
