@@ -3,13 +3,13 @@
 //! With `MASKD_SECRET_KEY` set, keys derive from it. Without it, a random secret is generated once,
 //! stored in maskd's database (so every instance uses the same one), and a warning is logged.
 
-use crate::db::Db;
 use aes_gcm::aead::{Aead, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 use crate::config::Secret;
+use crate::db::Db;
 
 const NONCE_LEN: usize = 12;
 

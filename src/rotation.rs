@@ -3,10 +3,9 @@
 //! an instance is never overwritten, and a row already under the new key is left alone: running it
 //! again after a success changes nothing.
 
-use crate::db::Db;
-
 use crate::config::Secret;
 use crate::crypto::Keys;
+use crate::db::Db;
 use crate::store::{connectors, settings};
 
 /// What a rotation did: connectors counted by outcome.

@@ -4,7 +4,6 @@
 use std::net::TcpListener;
 use std::sync::Arc;
 
-use crate::db::Db;
 use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
@@ -14,7 +13,7 @@ use crate::api::observe::observe;
 use crate::api::{self, AppState};
 use crate::config::Config;
 use crate::crypto::{self, Keys};
-use crate::db::{self, DbError, PoolShares};
+use crate::db::{self, Db, DbError, PoolShares};
 use crate::engine::{Engine, EngineConfig};
 use crate::metrics::Metrics;
 use crate::store;

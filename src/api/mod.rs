@@ -25,19 +25,18 @@ mod token_cache;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::db::Db;
 use actix_web::web::{self, ServiceConfig, get};
 use actix_web::{HttpRequest, HttpResponse};
 use serde::Serialize;
 
 use crate::crypto::Keys;
+use crate::db::Db;
 use crate::domain::{Page, Paged};
 use crate::store::{self, Filter, Resource};
 use error::{ApiError, ApiResult};
 
 pub const BASE_PATHS: [&str; 2] = ["/masking/api/v5.1.43", "/masking/api"];
 
-/// What every handler shares.
 /// What handlers share. Each HTTP worker has its own copy, with its own pool; the rest is shared.
 #[derive(Clone)]
 pub struct AppState {

@@ -6,13 +6,13 @@
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
-use crate::db::Db;
 use actix_web::HttpRequest;
 use chrono::SecondsFormat;
 use ipnet::IpNet;
 
 use super::error::{ApiError, ApiResult};
 use crate::config::LoginThrottle;
+use crate::db::Db;
 use crate::store::login_failures;
 
 /// Keys are indexed, so a username of any length must not make one too long to store. Names that

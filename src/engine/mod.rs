@@ -9,13 +9,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use crate::db::Db;
 use tokio::sync::{Mutex, Notify};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::crypto::Keys;
+use crate::db::Db;
 use crate::masking::algorithms::MaskingKey;
 use crate::metrics::Metrics;
 use crate::store::executions::{self, CANCELLED_CHANNEL, SUBMITTED_CHANNEL};

@@ -1,8 +1,9 @@
-use crate::db::Db;
 use serde::Serialize;
 use sqlx::{FromRow, PgExecutor};
 
 use super::Resource;
+
+use crate::db::Db;
 
 /// A database connector as the API shows it: the password is write-only and never selected here.
 #[derive(Debug, Clone, Serialize, FromRow, utoipa::ToSchema)]

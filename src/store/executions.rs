@@ -7,12 +7,12 @@
 //! RUNNING --cancel--> CANCELLED --mark_stopped--> endTime set (after the worker has stopped)
 //! ```
 
-use crate::db::Db;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::{FromRow, PgExecutor};
 
 use super::Resource;
+use crate::db::Db;
 use crate::domain::{ExecutionStatus, ExpectedStatus};
 use crate::domain::{schema, serde_helpers};
 

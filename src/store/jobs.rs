@@ -1,9 +1,9 @@
-use crate::db::Db;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::FromRow;
 
 use super::{Filter, Resource};
+use crate::db::Db;
 use crate::domain::serde_helpers;
 
 #[derive(Debug, Clone, Serialize, FromRow, utoipa::ToSchema)]

@@ -15,10 +15,10 @@ pub mod table_metadata;
 pub mod tokens;
 pub mod users;
 
-use crate::db::Db;
 use sqlx::postgres::PgRow;
 use sqlx::{FromRow, Postgres, QueryBuilder};
 
+use crate::db::Db;
 use crate::domain::Page;
 
 /// A resource stored in one table with a bigint id, listed and read the same way.

@@ -1,8 +1,9 @@
-use crate::db::Db;
 use serde::Serialize;
 use sqlx::FromRow;
 
 use super::{Filter, Resource};
+
+use crate::db::Db;
 
 #[derive(Debug, Clone, Serialize, FromRow, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]

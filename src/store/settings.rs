@@ -1,5 +1,6 @@
-use crate::db::Db;
 use sqlx::PgExecutor;
+
+use crate::db::Db;
 
 /// Stores `candidate` as the generated secret unless one exists, and returns the stored one:
 /// instances starting together all end up with the same secret.

@@ -1,10 +1,10 @@
 //! Table and column metadata of a ruleset: what the target's catalog said, and the masking rules.
 
-use crate::db::Db;
 use serde::Serialize;
 use sqlx::{Connection, FromRow};
 
 use super::Resource;
+use crate::db::Db;
 use crate::masking::target::CatalogColumn;
 
 #[derive(Debug, Clone, Serialize, FromRow, utoipa::ToSchema)]

@@ -1,7 +1,6 @@
 use std::time::Duration;
 
 use crate::db::Db;
-
 use crate::domain::Role;
 
 #[derive(Debug, Clone)]

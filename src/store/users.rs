@@ -1,5 +1,4 @@
 use crate::db::Db;
-
 use crate::domain::Role;
 
 pub struct Credentials {
