@@ -146,7 +146,8 @@ pub struct PoolShares {
 impl PoolShares {
     /// At most `size` connections in all (or 3, with workers, for the smallest sizes): the engine
     /// takes its share first, leaving at least one for HTTP; there are no more HTTP workers than
-    /// CPUs or than connections left for them.
+    /// CPUs, nor than half the connections left for them (so that one slow request does not make
+    /// the others of its worker wait while other workers' connections are idle).
     pub fn of(size: u32, engine_workers: u32, cpus: u32) -> PoolShares {
         let listener = u32::from(engine_workers > 0);
         let wanted = if engine_workers == 0 {
@@ -156,7 +157,7 @@ impl PoolShares {
         };
         let engine = wanted.min(size.saturating_sub(1 + listener)).max(1);
         let for_http = size.saturating_sub(engine + listener).max(1);
-        let http_workers = cpus.clamp(1, for_http);
+        let http_workers = cpus.min(for_http / 2).max(1);
         PoolShares {
             engine,
             listener,
@@ -230,7 +231,9 @@ mod tests {
         // Small pools: the engine yields, HTTP keeps one connection and one worker per connection.
         assert_eq!(shares(2, 0, 8), (1, 0, 1, 1));
         assert_eq!(shares(4, 4, 2), (2, 1, 1, 1));
-        assert_eq!(shares(8, 2, 2), (4, 1, 2, 1));
+        assert_eq!(shares(8, 2, 2), (4, 1, 1, 3));
+        // Many CPUs: at least 2 connections per HTTP worker.
+        assert_eq!(shares(18, 4, 64), (6, 1, 5, 2));
         for size in 2..40 {
             for workers in 0..10 {
                 for cpus in 1..6 {
