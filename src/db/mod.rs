@@ -134,7 +134,8 @@ pub async fn migrate(url: &str) -> Result<(), DbError> {
 /// for every answer).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PoolShares {
-    /// The engine's pool: 2 connections beyond one per worker (its heartbeat and takeover loops),
+    /// The engine's pool: 2 connections beyond one per worker (its claim loop, and its heartbeat
+    /// and takeover loop),
     /// and 1 on an API-only instance (start-up and maintenance).
     pub engine: u32,
     /// 1 on an instance with workers: the engine's LISTEN connection.
