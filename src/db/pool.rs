@@ -2,7 +2,7 @@
 //!
 //! sqlx's own pool checks every connection with a round trip when it comes back, because a
 //! future dropped in the middle of a statement (an HTTP handler whose client went away) can leave
-//! the connection mid-protocol. Under load that check was a third of the PostgreSQL round trips of
+//! the connection mid-protocol. Under load that check was half of the PostgreSQL round trips of
 //! a request (BENCHMARKS.md). Here a connection goes back only when the statement (or transaction)
 //! that borrowed it ran to its end; one cut off, or broken, is closed instead.
 
