@@ -324,7 +324,7 @@ pub async fn cancel(
              RETURNING {COLUMNS},
                        CASE WHEN end_time IS NULL THEN 'RUNNING' ELSE 'QUEUED' END AS previous_status
          )
-         SELECT cancelled.*, true AS changed
+         SELECT cancelled.*
            FROM cancelled
            LEFT JOIN LATERAL (SELECT pg_notify('{CANCELLED_CHANNEL}', cancelled.execution_id::text)
                                WHERE cancelled.previous_status = 'RUNNING') n ON true"
@@ -340,7 +340,7 @@ pub async fn cancel(
             return Ok(Some(CancelOutcome {
                 execution: r.execution,
                 previous: r.previous_status.0,
-                changed: r.changed,
+                changed: true,
             }));
         }
         let Some(now) = get(pool, execution_id).await? else {
@@ -365,5 +365,4 @@ struct CancelRow {
     execution: Execution,
     #[sqlx(try_from = "String")]
     previous_status: Status,
-    changed: bool,
 }
