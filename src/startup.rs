@@ -102,12 +102,11 @@ impl Application {
                 source,
             })?
             .port();
-        let (url, statement_timeout) = (config.database_url.clone(), config.db_statement_timeout);
+        let options =
+            db::options_with_timeout(config.database_url.expose(), config.db_statement_timeout)?;
         // Called once in each HTTP worker's thread, so the worker's pool belongs to its event loop.
         let server = HttpServer::new(move || {
-            let pool =
-                db::http_worker_pool(url.expose(), shares.per_http_worker, statement_timeout)
-                    .expect("the URL was parsed when the start-up pool was opened");
+            let pool = db::http_worker_pool(options.clone(), shares.per_http_worker);
             App::new()
                 .app_data(web::Data::new(AppState {
                     pool,

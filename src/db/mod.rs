@@ -168,7 +168,9 @@ impl PoolShares {
     }
 }
 
-fn options_with_timeout(
+/// The connect options of every connection to maskd's database: `url`, named `maskd`, with
+/// `statement_timeout`.
+pub fn options_with_timeout(
     url: &str,
     statement_timeout: Duration,
 ) -> Result<PgConnectOptions, DbError> {
@@ -205,9 +207,8 @@ pub async fn pool(url: &str, size: u32, statement_timeout: Duration) -> Result<D
 /// request (from the worker's own event loop), and that a connection is checked only when it was
 /// last lent `TRUSTED_AFTER_USE` ago or more: under load the check would be a second round trip
 /// for every request.
-pub fn http_worker_pool(url: &str, size: u32, statement_timeout: Duration) -> Result<Db, DbError> {
-    let options = options_with_timeout(url, statement_timeout)?;
-    Ok(Db::new(options, size, ACQUIRE_TIMEOUT, TRUSTED_AFTER_USE))
+pub fn http_worker_pool(options: PgConnectOptions, size: u32) -> Db {
+    Db::new(options, size, ACQUIRE_TIMEOUT, TRUSTED_AFTER_USE)
 }
 
 /// Quotes an SQL identifier (doubling embedded quotes), for names that cannot be bound.

@@ -19,7 +19,10 @@ async fn backend_pid(db: &Db) -> i32 {
 #[tokio::test]
 async fn a_connection_goes_back_to_its_pool_after_a_statement_that_ran_to_its_end() {
     let database = TestDatabase::from_template().await;
-    let db = db::http_worker_pool(&database.url(), 1, TIMEOUT).unwrap();
+    let db = db::http_worker_pool(
+        db::options_with_timeout(&database.url(), TIMEOUT).unwrap(),
+        1,
+    );
     let first = backend_pid(&db).await;
     assert_eq!(backend_pid(&db).await, first);
     // An error PostgreSQL answered leaves the connection usable.
@@ -32,7 +35,10 @@ async fn a_connection_goes_back_to_its_pool_after_a_statement_that_ran_to_its_en
 #[tokio::test]
 async fn a_connection_whose_statement_was_cut_off_is_closed_not_lent_again() {
     let database = TestDatabase::from_template().await;
-    let db = db::http_worker_pool(&database.url(), 1, TIMEOUT).unwrap();
+    let db = db::http_worker_pool(
+        db::options_with_timeout(&database.url(), TIMEOUT).unwrap(),
+        1,
+    );
     let first = backend_pid(&db).await;
     // As when actix drops the handler of a client that went away.
     let cut_off = tokio::time::timeout(
