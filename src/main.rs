@@ -46,8 +46,7 @@ fn parse_role(s: &str) -> Result<Role, String> {
     s.parse()
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     let cli = Cli::parse();
     let _ = dotenvy::dotenv();
     let logs = telemetry::init();
@@ -58,7 +57,29 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let result = match cli.command.unwrap_or(Command::Serve) {
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("maskd: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(run(cli.command.unwrap_or(Command::Serve), config));
+    // The runtime's tasks may log until it is gone; then every line is written, before the last
+    // word.
+    drop(runtime);
+    drop(logs);
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("maskd: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, config: Config) -> Result<(), String> {
+    match command {
         Command::Serve => serve(config).await,
         Command::Migrate => startup::prepare_database(&config)
             .await
@@ -67,15 +88,6 @@ async fn main() -> ExitCode {
         Command::User {
             command: UserCommand::Add { name, role },
         } => add_user(config, name, role).await,
-    };
-    // Every line logged so far is written before the last word.
-    drop(logs);
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("maskd: {message}");
-            ExitCode::FAILURE
-        }
     }
 }
 
