@@ -8,9 +8,6 @@ use aes_gcm::{Aes256Gcm, Nonce};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-use crate::config::Secret;
-use crate::db::Db;
-
 const NONCE_LEN: usize = 12;
 
 #[derive(Clone)]
@@ -26,6 +23,13 @@ pub struct Keys {
 )]
 pub struct DecryptError;
 
+/// 32 random bytes: a secret for when none is configured.
+pub fn random_secret() -> Vec<u8> {
+    let mut secret = vec![0u8; 32];
+    rand::thread_rng().fill_bytes(&mut secret);
+    secret
+}
+
 impl Keys {
     pub fn from_secret(secret: &[u8]) -> Self {
         let derived = Sha256::new()
@@ -36,21 +40,6 @@ impl Keys {
             secret: secret.to_vec(),
             connector_passwords: Aes256Gcm::new(&derived),
         }
-    }
-
-    /// The configured secret, or the one generated and stored at the first start.
-    pub async fn load(pool: &Db, configured: Option<&Secret>) -> Result<Self, sqlx::Error> {
-        if let Some(secret) = configured {
-            return Ok(Self::from_secret(secret.expose().as_bytes()));
-        }
-        let mut candidate = vec![0u8; 32];
-        rand::thread_rng().fill_bytes(&mut candidate);
-        let stored = crate::store::settings::generated_secret(pool, &candidate).await?;
-        tracing::warn!(
-            "MASKD_SECRET_KEY is not set: using a random key generated once and stored in maskd's database. \
-             Set MASKD_SECRET_KEY to keep masking results and connector passwords independent of the database"
-        );
-        Ok(Self::from_secret(&stored))
     }
 
     pub fn masking_secret(&self) -> &[u8] {

@@ -4,8 +4,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use maskd::config::{Config, Secret};
-use maskd::domain::Role;
 use maskd::startup::{self, Application};
+use maskd::types::Role;
 use maskd::{crypto, db, rotation, store, telemetry};
 
 /// maskd: data-masking job service, API-compatible with the Delphix Masking Engine.

@@ -18,7 +18,7 @@ use prometheus::{
     Registry, TextEncoder,
 };
 
-use crate::domain::ExecutionStatus;
+use crate::types::ExecutionStatus;
 
 /// The `route` label of a request that matched no endpoint: one value, so that made-up paths
 /// cannot create new series.

@@ -11,7 +11,7 @@ use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use crate::api::error::{ApiError, json_errors};
 use crate::api::observe::observe;
 use crate::api::{self, AppState};
-use crate::config::Config;
+use crate::config::{Config, Secret};
 use crate::crypto::{self, Keys};
 use crate::db::{self, Db, DbError, PoolShares};
 use crate::engine::{Engine, EngineConfig};
@@ -42,6 +42,19 @@ pub async fn prepare_database(config: &Config) -> Result<(), DbError> {
     db::migrate(config.database_url.expose()).await
 }
 
+/// The keys of the configured secret, or of the one generated and stored at the first start.
+pub async fn load_keys(pool: &Db, configured: Option<&Secret>) -> Result<Keys, sqlx::Error> {
+    if let Some(secret) = configured {
+        return Ok(Keys::from_secret(secret.expose().as_bytes()));
+    }
+    let stored = store::settings::generated_secret(pool, &crypto::random_secret()).await?;
+    tracing::warn!(
+        "MASKD_SECRET_KEY is not set: using a random key generated once and stored in maskd's database. \
+         Set MASKD_SECRET_KEY to keep masking results and connector passwords independent of the database"
+    );
+    Ok(Keys::from_secret(&stored))
+}
+
 pub struct Application {
     port: u16,
     server: Server,
@@ -67,7 +80,7 @@ impl Application {
                 tracing::info!("created user 'admin' (ADMIN) from MASKD_ADMIN_PASSWORD");
             }
         }
-        let keys = Keys::load(&pool, config.secret_key.as_ref()).await?;
+        let keys = load_keys(&pool, config.secret_key.as_ref()).await?;
         let metrics = Arc::new(Metrics::new(config.workers));
         let engine = (config.workers > 0).then(|| {
             Engine::start(

@@ -8,10 +8,10 @@
 use std::str::FromStr;
 
 use libfuzzer_sys::fuzz_target;
-use maskd::domain::id::parse_id;
-use maskd::domain::paging::{MAX_PAGE_SIZE, Page};
-use maskd::domain::serde_helpers::Int;
-use maskd::domain::status::{ExecutionStatus, ExpectedStatus};
+use maskd::types::id::parse_id;
+use maskd::types::paging::{MAX_PAGE_SIZE, Page};
+use maskd::types::serde_helpers::Int;
+use maskd::types::status::{ExecutionStatus, ExpectedStatus};
 
 fuzz_target!(|data: &[u8]| {
     decode_int(data);

@@ -5,13 +5,13 @@ use serde::Deserialize;
 use super::auth::AuthUser;
 use super::error::{ApiError, ApiResult};
 use super::{AppState, delete_answer, get_answer, list_answer, request};
-use crate::domain::Role;
 use crate::store::applications::{self, Application};
+use crate::types::Role;
 
 /// Lists applications.
 #[utoipa::path(get, path = "/applications", operation_id = "getAllApplications", tag = "application",
     params(crate::api::openapi::PageParams),
-    responses((status = 200, description = "A page of them, in ascending id order", body = crate::domain::Paged<Application>)),
+    responses((status = 200, description = "A page of them, in ascending id order", body = crate::types::Paged<Application>)),
 )]
 pub async fn list(
     state: web::Data<AppState>,

@@ -16,8 +16,8 @@ use super::error::{ApiError, ApiResult};
 use super::request;
 use super::throttle::{self, LoginKeys};
 use crate::crypto;
-use crate::domain::Role;
 use crate::store::tokens::{self, TokenUser};
+use crate::types::Role;
 
 /// The user behind a valid token.
 #[derive(Debug, Clone)]

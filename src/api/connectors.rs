@@ -5,16 +5,16 @@ use serde::{Deserialize, Serialize};
 use super::auth::AuthUser;
 use super::error::{ApiError, ApiResult};
 use super::{AppState, delete_answer, get_answer, list_answer, request};
-use crate::domain::Role;
-use crate::domain::serde_helpers::{Int, present};
 use crate::masking::target::Target;
 use crate::store::Filter;
 use crate::store::connectors::{self, Changes, DatabaseConnector, NewConnector};
+use crate::types::Role;
+use crate::types::serde_helpers::{Int, present};
 
 /// Lists database connectors (never their passwords).
 #[utoipa::path(get, path = "/database-connectors", operation_id = "getAllDatabaseConnectors", tag = "databaseConnector",
     params(crate::api::openapi::PageParams, ("environment_id" = Option<i64>, Query, minimum = 1, description = "Only the connectors of this environment")),
-    responses((status = 200, description = "A page of them, in ascending id order", body = crate::domain::Paged<DatabaseConnector>)),
+    responses((status = 200, description = "A page of them, in ascending id order", body = crate::types::Paged<DatabaseConnector>)),
 )]
 pub async fn list(
     state: web::Data<AppState>,
@@ -50,7 +50,7 @@ struct Body {
     database_connector_id: Option<Int>,
     #[schema(min_length = 1, max_length = 1000, pattern = r"^[^\x00]*\S[^\x00]*$")]
     connector_name: Option<String>,
-    #[schema(schema_with = crate::domain::schema::database_type)]
+    #[schema(schema_with = crate::types::schema::database_type)]
     database_type: Option<String>,
     environment_id: Option<Int>,
     #[schema(min_length = 1, max_length = 1000, pattern = r"^[^\x00]*\S[^\x00]*$")]
@@ -260,7 +260,7 @@ async fn target_of(state: &AppState, connector_id: i64) -> ApiResult<Target> {
 
 pub(super) fn target_from(
     state: &AppState,
-    details: connectors::ConnectionDetails,
+    details: crate::types::target::ConnectionDetails,
 ) -> ApiResult<Target> {
     let id = details.database_connector_id;
     Target::of_connector(details, &state.keys)

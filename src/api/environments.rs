@@ -5,15 +5,15 @@ use serde::Deserialize;
 use super::auth::AuthUser;
 use super::error::{ApiError, ApiResult};
 use super::{AppState, delete_answer, get_answer, list_answer, request};
-use crate::domain::Role;
-use crate::domain::serde_helpers::Int;
 use crate::store::Filter;
 use crate::store::environments::{self, ApplicationRef, Changes, Environment};
+use crate::types::Role;
+use crate::types::serde_helpers::Int;
 
 /// Lists environments.
 #[utoipa::path(get, path = "/environments", operation_id = "getAllEnvironments", tag = "environment",
     params(crate::api::openapi::PageParams, ("application_id" = Option<i64>, Query, minimum = 1, description = "Only the environments of this application")),
-    responses((status = 200, description = "A page of them, in ascending id order", body = crate::domain::Paged<Environment>)),
+    responses((status = 200, description = "A page of them, in ascending id order", body = crate::types::Paged<Environment>)),
 )]
 pub async fn list(
     state: web::Data<AppState>,
@@ -52,7 +52,7 @@ struct Body {
     application_id: Option<Int>,
     #[schema(min_length = 1, max_length = 1000, pattern = r"^[^\x00]*\S[^\x00]*$")]
     application_name: Option<String>,
-    #[schema(schema_with = crate::domain::schema::purpose)]
+    #[schema(schema_with = crate::types::schema::purpose)]
     purpose: Option<String>,
 }
 

@@ -9,6 +9,8 @@ use actix_web::middleware::Next;
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
+use crate::sql_error::sqlstate::*;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("{0}")]
@@ -103,33 +105,33 @@ impl From<sqlx::Error> for ApiError {
             }
             sqlx::Error::Database(db) => match db.code().as_deref() {
                 // A row still referenced by others (foreign keys are RESTRICT).
-                Some("23503") => ApiError::Conflict(format!(
+                Some(FOREIGN_KEY_VIOLATION) => ApiError::Conflict(format!(
                     "it is still used by {}; delete or change those first",
                     referencing_noun(db.table())
                 )),
-                Some("23505") => ApiError::Conflict(unique_message(db.constraint())),
-                Some("23514")
+                Some(UNIQUE_VIOLATION) => ApiError::Conflict(unique_message(db.constraint())),
+                Some(CHECK_VIOLATION)
                     if db.constraint() == Some("column_metadata_masked_needs_algorithm") =>
                 {
                     ApiError::BadRequest(
                         "a column can be masked only with an algorithm: give algorithmName".into(),
                     )
                 }
-                // read_only_sql_transaction: the address now leads to a standby.
-                Some("25006") => ApiError::Unavailable(
+                // The address now leads to a standby.
+                Some(READ_ONLY_SQL_TRANSACTION) => ApiError::Unavailable(
                     "maskd's database is read-only (a standby?); DATABASE_URL must lead to the primary"
                         .into(),
                 ),
-                // query_canceled: the statement timeout ran out, most often waiting for a lock.
-                Some("57014") => ApiError::Unavailable(
+                // The statement timeout ran out, most often waiting for a lock.
+                Some(QUERY_CANCELED) => ApiError::Unavailable(
                     "maskd's database did not answer in time (a long lock or an overloaded server?); try again in a few seconds"
                         .into(),
                 ),
-                // admin_shutdown, crash_shutdown, cannot_connect_now: the server is going away.
-                Some("57P01") | Some("57P02") | Some("57P03") => ApiError::Unavailable(
+                // The server is going away.
+                Some(ADMIN_SHUTDOWN | CRASH_SHUTDOWN | CANNOT_CONNECT_NOW) => ApiError::Unavailable(
                     "maskd's database is restarting; try again in a few seconds".into(),
                 ),
-                Some("23514") | Some("22003") => {
+                Some(CHECK_VIOLATION | NUMERIC_VALUE_OUT_OF_RANGE) => {
                     ApiError::BadRequest("a value is out of its allowed range".into())
                 }
                 _ => ApiError::internal(e),

@@ -7,16 +7,17 @@ use serde::Deserialize;
 use super::auth::AuthUser;
 use super::error::{ApiError, ApiResult};
 use super::{AppState, get_answer, list_answer, request};
-use crate::domain::serde_helpers::Int;
-use crate::domain::{ExecutionStatus, ExpectedStatus, Role};
+use crate::sql_error::{self, sqlstate};
 use crate::store::Filter;
 use crate::store::executions::{self, Execution, Submission};
 use crate::store::jobs::MaskingJob;
+use crate::types::serde_helpers::Int;
+use crate::types::{ExecutionStatus, ExpectedStatus, Role};
 
 /// Lists executions.
 #[utoipa::path(get, path = "/executions", operation_id = "getAllExecutions", tag = "execution",
     params(crate::api::openapi::PageParams, ("job_id" = Option<i64>, Query, minimum = 1, description = "Only the executions of this job"), ("execution_status" = Option<ExecutionStatus>, Query, description = "Only the executions in this status")),
-    responses((status = 200, description = "A page of them, in ascending id order", body = crate::domain::Paged<Execution>)),
+    responses((status = 200, description = "A page of them, in ascending id order", body = crate::types::Paged<Execution>)),
 )]
 pub async fn list(
     state: web::Data<AppState>,
@@ -54,7 +55,7 @@ struct NewExecution {
     job_id: Option<Int>,
     target_connector_id: Option<Int>,
     source_connector_id: Option<Int>,
-    #[schema(schema_with = crate::domain::schema::connector_type)]
+    #[schema(schema_with = crate::types::schema::connector_type)]
     connector_type: Option<String>,
 }
 
@@ -99,20 +100,29 @@ pub async fn create(
             Ok(HttpResponse::Created().json(execution))
         }
         Ok(None) => Err(explain_refused_submission(&state, &submission).await),
-        Err(sqlx::Error::Database(e)) if e.constraint() == Some("executions_one_active_per_job") => {
+        Err(sqlx::Error::Database(e))
+            if e.constraint() == Some("executions_one_active_per_job") =>
+        {
             let active = executions::active_of_job(&state.pool, job_id).await?;
             Err(ApiError::Conflict(match active {
                 Some(a) => format!(
                     "job {job_id} already has execution {} ({}{}); wait for it to end or cancel it",
                     a.execution_id,
                     a.status.0,
-                    if a.status.0 == ExecutionStatus::Cancelled { ", still stopping" } else { "" }
+                    if a.status.0 == ExecutionStatus::Cancelled {
+                        ", still stopping"
+                    } else {
+                        ""
+                    }
                 ),
-                None => format!("job {job_id} already has an execution that has not stopped; try again"),
+                None => {
+                    format!("job {job_id} already has an execution that has not stopped; try again")
+                }
             }))
         }
-        Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("23503") => Err(ApiError::NotFound(
-            "the database connector given in targetConnectorId or sourceConnectorId does not exist".into(),
+        Err(e) if sql_error::is(&e, sqlstate::FOREIGN_KEY_VIOLATION) => Err(ApiError::NotFound(
+            "the database connector given in targetConnectorId or sourceConnectorId does not exist"
+                .into(),
         )),
         Err(e) => Err(e.into()),
     }

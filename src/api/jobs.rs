@@ -5,14 +5,15 @@ use serde::Deserialize;
 use super::auth::AuthUser;
 use super::error::{ApiError, ApiResult};
 use super::{AppState, get_answer, list_answer, request};
-use crate::domain::Role;
-use crate::domain::serde_helpers::{Int, present};
+use crate::sql_error::{self, sqlstate};
 use crate::store::jobs::{self, Deleted, JobFields, MaskingJob};
+use crate::types::Role;
+use crate::types::serde_helpers::{Int, present};
 
 /// Lists masking jobs.
 #[utoipa::path(get, path = "/masking-jobs", operation_id = "getAllMaskingJobs", tag = "maskingJob",
     params(crate::api::openapi::PageParams, ("environment_id" = Option<i64>, Query, minimum = 1, description = "Only the jobs whose ruleset is in this environment")),
-    responses((status = 200, description = "A page of them, in ascending id order", body = crate::domain::Paged<MaskingJob>)),
+    responses((status = 200, description = "A page of them, in ascending id order", body = crate::types::Paged<MaskingJob>)),
 )]
 pub async fn list(
     state: web::Data<AppState>,
@@ -60,7 +61,7 @@ struct Body {
     #[schema(min_length = 1, max_length = 1000, pattern = r"^[^\x00]*\S[^\x00]*$")]
     job_name: Option<String>,
     ruleset_id: Option<Int>,
-    #[schema(schema_with = crate::domain::schema::ruleset_type)]
+    #[schema(schema_with = crate::types::schema::ruleset_type)]
     ruleset_type: Option<String>,
     feedback_size: Option<Int>,
     #[serde(default, deserialize_with = "present")]
@@ -232,7 +233,7 @@ pub async fn delete_one(
         ))),
         Ok(Deleted::Active) => Err(active()),
         // An execution submitted while the delete ran: the RESTRICT foreign key refused it.
-        Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("23503") => Err(active()),
+        Err(e) if sql_error::is(&e, sqlstate::FOREIGN_KEY_VIOLATION) => Err(active()),
         Err(e) => Err(e.into()),
     }
 }

@@ -31,8 +31,8 @@ use serde::Serialize;
 
 use crate::crypto::Keys;
 use crate::db::Db;
-use crate::domain::{Page, Paged};
 use crate::store::{self, Filter, Resource};
+use crate::types::{Page, Paged};
 use error::{ApiError, ApiResult};
 
 pub const BASE_PATHS: [&str; 2] = ["/masking/api/v5.1.43", "/masking/api"];

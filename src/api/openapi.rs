@@ -19,7 +19,7 @@ use super::{
     algorithms, applications, auth, connectors, environments, executions, jobs, reports, rulesets,
     system, table_metadata,
 };
-use crate::domain::{ExecutionStatus, ExpectedStatus};
+use crate::types::{ExecutionStatus, ExpectedStatus};
 
 #[derive(OpenApi)]
 #[openapi(

@@ -9,7 +9,7 @@ use super::{AppState, get_answer, list_answer, request};
 use crate::store::Filter;
 use crate::store::reports::{ExecutionComponent, ExecutionEvent};
 
-fn by_execution(req: &HttpRequest) -> ApiResult<(Vec<Filter>, crate::domain::Page)> {
+fn by_execution(req: &HttpRequest) -> ApiResult<(Vec<Filter>, crate::types::Page)> {
     let query = request::QueryParams::of(req)?;
     let mut filters = vec![];
     if let Some(id) = query.id("execution_id")? {
@@ -21,7 +21,7 @@ fn by_execution(req: &HttpRequest) -> ApiResult<(Vec<Filter>, crate::domain::Pag
 /// Lists execution components: one per masked table.
 #[utoipa::path(get, path = "/execution-components", operation_id = "getAllExecutionComponents", tag = "executionComponent",
     params(crate::api::openapi::PageParams, ("execution_id" = Option<i64>, Query, minimum = 1, description = "Only the components of this execution")),
-    responses((status = 200, description = "A page of them, in ascending id order", body = crate::domain::Paged<ExecutionComponent>)),
+    responses((status = 200, description = "A page of them, in ascending id order", body = crate::types::Paged<ExecutionComponent>)),
 )]
 pub async fn list_components(
     state: web::Data<AppState>,
@@ -48,7 +48,7 @@ pub async fn get_component(
 /// Lists execution events.
 #[utoipa::path(get, path = "/execution-events", operation_id = "getAllExecutionEvents", tag = "executionEvent",
     params(crate::api::openapi::PageParams, ("execution_id" = Option<i64>, Query, minimum = 1, description = "Only the events of this execution")),
-    responses((status = 200, description = "A page of them, in ascending id order", body = crate::domain::Paged<ExecutionEvent>)),
+    responses((status = 200, description = "A page of them, in ascending id order", body = crate::types::Paged<ExecutionEvent>)),
 )]
 pub async fn list_events(
     state: web::Data<AppState>,

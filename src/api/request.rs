@@ -7,7 +7,7 @@ use actix_web::web::Bytes;
 use serde::de::DeserializeOwned;
 
 use super::error::{ApiError, ApiResult};
-use crate::domain::{Page, parse_id};
+use crate::types::{Page, parse_id};
 
 /// The id in the path segment `name`.
 pub fn path_id(req: &HttpRequest, name: &str) -> ApiResult<i64> {

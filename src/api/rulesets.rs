@@ -5,14 +5,14 @@ use serde::Deserialize;
 use super::auth::AuthUser;
 use super::error::{ApiError, ApiResult};
 use super::{AppState, delete_answer, get_answer, list_answer, request};
-use crate::domain::Role;
-use crate::domain::serde_helpers::Int;
 use crate::store::rulesets::{self, DatabaseRuleset};
+use crate::types::Role;
+use crate::types::serde_helpers::Int;
 
 /// Lists database rulesets.
 #[utoipa::path(get, path = "/database-rulesets", operation_id = "getAllDatabaseRulesets", tag = "databaseRuleset",
     params(crate::api::openapi::PageParams, ("environment_id" = Option<i64>, Query, minimum = 1, description = "Only the rulesets whose connector is in this environment")),
-    responses((status = 200, description = "A page of them, in ascending id order", body = crate::domain::Paged<DatabaseRuleset>)),
+    responses((status = 200, description = "A page of them, in ascending id order", body = crate::types::Paged<DatabaseRuleset>)),
 )]
 pub async fn list(
     state: web::Data<AppState>,

@@ -9,18 +9,18 @@ use super::auth::AuthUser;
 use super::connectors::target_from;
 use super::error::{ApiError, ApiResult};
 use super::{AppState, delete_answer, get_answer, list_answer, request};
-use crate::domain::Role;
-use crate::domain::serde_helpers::{Int, present};
 use crate::masking::algorithms::Algorithm;
 use crate::masking::domains;
 use crate::store::Filter;
 use crate::store::connectors;
 use crate::store::table_metadata::{self, ColumnChanges, ColumnMetadata, TableMetadata};
+use crate::types::Role;
+use crate::types::serde_helpers::{Int, present};
 
 /// Lists table metadata.
 #[utoipa::path(get, path = "/table-metadata", operation_id = "getAllTableMetadata", tag = "tableMetadata",
     params(crate::api::openapi::PageParams, ("ruleset_id" = Option<i64>, Query, minimum = 1, description = "Only the tables of this ruleset")),
-    responses((status = 200, description = "A page of them, in ascending id order", body = crate::domain::Paged<TableMetadata>)),
+    responses((status = 200, description = "A page of them, in ascending id order", body = crate::types::Paged<TableMetadata>)),
 )]
 pub async fn list(
     state: web::Data<AppState>,
@@ -202,7 +202,7 @@ pub async fn delete_one(
 /// Lists column metadata.
 #[utoipa::path(get, path = "/column-metadata", operation_id = "getAllColumnMetadata", tag = "columnMetadata",
     params(crate::api::openapi::PageParams, ("table_metadata_id" = Option<i64>, Query, minimum = 1, description = "Only the columns of this table")),
-    responses((status = 200, description = "A page of them, in ascending id order", body = crate::domain::Paged<ColumnMetadata>)),
+    responses((status = 200, description = "A page of them, in ascending id order", body = crate::types::Paged<ColumnMetadata>)),
 )]
 pub async fn list_columns(
     state: web::Data<AppState>,

@@ -54,7 +54,7 @@ impl TokenCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::Role;
+    use crate::types::Role;
 
     fn user() -> TokenUser {
         TokenUser {

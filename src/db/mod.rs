@@ -6,6 +6,8 @@ use std::time::Duration;
 use sqlx::ConnectOptions;
 use sqlx::postgres::PgConnectOptions;
 
+use crate::sql_error::{self, sqlstate};
+
 mod pool;
 pub use pool::{Db, Lent};
 
@@ -78,9 +80,11 @@ pub async fn ensure_database(url: &str) -> Result<(), DbError> {
                         tracing::info!(database = %name, "created database");
                         Ok(())
                     }
-                    // duplicate_database, or the race on pg_database's unique index.
-                    Err(sqlx::Error::Database(e))
-                        if matches!(e.code().as_deref(), Some("42P04") | Some("23505")) =>
+                    // It exists already, or another instance won the race on pg_database's
+                    // unique index.
+                    Err(e)
+                        if sql_error::is(&e, sqlstate::DUPLICATE_DATABASE)
+                            || sql_error::is(&e, sqlstate::UNIQUE_VIOLATION) =>
                     {
                         Ok(())
                     }

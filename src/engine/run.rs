@@ -10,7 +10,6 @@ use sqlx::{Connection, Executor};
 use tokio_util::sync::CancellationToken;
 
 use super::Shared;
-use crate::domain::ExecutionStatus;
 use crate::masking::algorithms::{Algorithm, MaskingKey};
 use crate::masking::runner::{self, BatchRow, ColumnRule, FoundObject, ResolvedTable};
 use crate::masking::target::Target;
@@ -19,6 +18,7 @@ use crate::store::jobs::MaskingJob;
 use crate::store::reports::{self, NewEvent};
 use crate::store::sql_objects::{self, NewSqlObject};
 use crate::store::{self, connectors, table_metadata};
+use crate::types::ExecutionStatus;
 
 /// Rows read and written per statement; a transaction spans `commitSize` rows.
 const MAX_BATCH: i64 = 10_000;

@@ -7,6 +7,7 @@ use sqlx::Row;
 use sqlx::postgres::{PgConnection, PgRow};
 
 use super::algorithms::Algorithm;
+use crate::sql_error::{self, sqlstate::*};
 
 #[derive(Debug, thiserror::Error)]
 pub enum TableError {
@@ -346,10 +347,8 @@ pub async fn indexes(
 pub async fn restore(conn: &mut PgConnection, restore_sql: &str) -> Result<(), sqlx::Error> {
     match run_ddl(conn, restore_sql.to_owned()).await {
         Ok(_) => Ok(()),
-        // duplicate_object (constraint), duplicate_table (index)
-        Err(sqlx::Error::Database(e))
-            if matches!(e.code().as_deref(), Some("42710") | Some("42P07")) =>
-        {
+        // A constraint or index that exists already.
+        Err(e) if sql_error::is(&e, DUPLICATE_OBJECT) || sql_error::is(&e, DUPLICATE_TABLE) => {
             Ok(())
         }
         Err(e) => Err(e),
@@ -364,8 +363,8 @@ pub async fn validate(conn: &mut PgConnection, validate_sql: &str) -> Result<(),
 pub async fn disable(conn: &mut PgConnection, disable_sql: &str) -> Result<(), sqlx::Error> {
     match run_ddl(conn, disable_sql.to_owned()).await {
         Ok(_) => Ok(()),
-        // undefined_object: it is gone already
-        Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42704") => Ok(()),
+        // It is gone already.
+        Err(e) if sql_error::is(&e, UNDEFINED_OBJECT) => Ok(()),
         Err(e) => Err(e),
     }
 }

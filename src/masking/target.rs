@@ -3,10 +3,11 @@
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgConnection};
-use sqlx::{ConnectOptions, Connection, FromRow};
+use sqlx::{ConnectOptions, Connection};
 
 use crate::crypto::{DecryptError, Keys};
-use crate::store::connectors::ConnectionDetails;
+use crate::sql_error;
+use crate::types::target::{CatalogColumn, ConnectionDetails};
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -79,7 +80,7 @@ impl Target {
         match tokio::time::timeout(CONNECT_TIMEOUT, self.options(application_name).connect()).await
         {
             Ok(Ok(conn)) => Ok(conn),
-            Ok(Err(e)) => Err(failed(connect_reason(&e))),
+            Ok(Err(e)) => Err(failed(sql_error::describe(&e))),
             Err(_) => Err(failed(format!(
                 "no answer within {} seconds",
                 CONNECT_TIMEOUT.as_secs()
@@ -131,31 +132,9 @@ impl Target {
     fn catalog_error(&self, e: sqlx::Error) -> TargetError {
         TargetError::Catalog {
             target: self.describe(),
-            reason: connect_reason(&e),
+            reason: sql_error::describe(&e),
         }
     }
-}
-
-/// A reason for a failure in words, without internals.
-fn connect_reason(e: &sqlx::Error) -> String {
-    match e {
-        sqlx::Error::Database(db) => db.message().to_owned(),
-        sqlx::Error::Io(io) => io.to_string(),
-        sqlx::Error::Tls(_) => "TLS negotiation failed".to_owned(),
-        sqlx::Error::PoolTimedOut => "timed out".to_owned(),
-        other => other.to_string(),
-    }
-}
-
-/// One column of a target table, as its catalog describes it.
-#[derive(Debug, Clone, FromRow)]
-pub struct CatalogColumn {
-    pub name: String,
-    pub data_type: String,
-    pub length: Option<i32>,
-    pub is_primary_key: bool,
-    pub is_index: bool,
-    pub is_foreign_key: bool,
 }
 
 const CATALOG_COLUMNS: &str = "

@@ -2,8 +2,8 @@ use serde::Serialize;
 use sqlx::{FromRow, PgExecutor};
 
 use super::Resource;
-
 use crate::db::Db;
+use crate::types::target::ConnectionDetails;
 
 /// A database connector as the API shows it: the password is write-only and never selected here.
 #[derive(Debug, Clone, Serialize, FromRow, utoipa::ToSchema)]
@@ -11,7 +11,7 @@ use crate::db::Db;
 pub struct DatabaseConnector {
     pub database_connector_id: i64,
     pub connector_name: String,
-    #[schema(schema_with = crate::domain::schema::database_type)]
+    #[schema(schema_with = crate::types::schema::database_type)]
     pub database_type: String,
     pub environment_id: i64,
     pub host: String,
@@ -104,18 +104,6 @@ pub async fn update(
         .bind(c.password_encrypted.clone().flatten())
         .fetch_optional(pool)
         .await
-}
-
-/// What it takes to connect to a connector's database (the password still encrypted).
-#[derive(Debug, Clone, FromRow)]
-pub struct ConnectionDetails {
-    pub database_connector_id: i64,
-    pub host: String,
-    pub port: i32,
-    pub database_name: String,
-    pub schema_name: String,
-    pub username: String,
-    pub password_encrypted: Option<Vec<u8>>,
 }
 
 pub async fn connection_details(

@@ -11,7 +11,7 @@ pub struct Environment {
     pub environment_id: i64,
     pub environment_name: String,
     pub application_id: i64,
-    #[schema(schema_with = crate::domain::schema::purpose)]
+    #[schema(schema_with = crate::types::schema::purpose)]
     pub purpose: String,
 }
 

@@ -13,8 +13,8 @@ use sqlx::{FromRow, PgExecutor};
 
 use super::Resource;
 use crate::db::Db;
-use crate::domain::{ExecutionStatus, ExpectedStatus};
-use crate::domain::{schema, serde_helpers};
+use crate::types::{ExecutionStatus, ExpectedStatus};
+use crate::types::{schema, serde_helpers};
 
 /// Notified (on commit) with the execution id when an execution is submitted.
 pub const SUBMITTED_CHANNEL: &str = "maskd_execution_submitted";

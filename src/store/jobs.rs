@@ -4,7 +4,7 @@ use sqlx::FromRow;
 
 use super::{Filter, Resource};
 use crate::db::Db;
-use crate::domain::serde_helpers;
+use crate::types::serde_helpers;
 
 #[derive(Debug, Clone, Serialize, FromRow, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -23,7 +23,7 @@ pub struct MaskingJob {
     pub job_name: String,
     pub ruleset_id: i64,
     /// Always DATABASE: file masking does not exist yet.
-    #[schema(schema_with = crate::domain::schema::ruleset_type)]
+    #[schema(schema_with = crate::types::schema::ruleset_type)]
     pub ruleset_type: String,
     pub feedback_size: i32,
     pub job_description: Option<String>,

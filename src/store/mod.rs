@@ -19,7 +19,7 @@ use sqlx::postgres::PgRow;
 use sqlx::{FromRow, Postgres, QueryBuilder};
 
 use crate::db::Db;
-use crate::domain::Page;
+use crate::types::Page;
 
 /// A resource stored in one table with a bigint id, listed and read the same way.
 pub trait Resource: for<'r> FromRow<'r, PgRow> + Send + Unpin {

@@ -5,7 +5,7 @@ use serde::Serialize;
 use sqlx::{FromRow, PgExecutor};
 
 use super::Resource;
-use crate::domain::{ExecutionStatus, schema, serde_helpers};
+use crate::types::{ExecutionStatus, schema, serde_helpers};
 
 #[derive(Debug, Clone, Serialize, FromRow, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]

@@ -5,7 +5,7 @@ use sqlx::{Connection, FromRow};
 
 use super::Resource;
 use crate::db::Db;
-use crate::masking::target::CatalogColumn;
+use crate::types::target::CatalogColumn;
 
 #[derive(Debug, Clone, Serialize, FromRow, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]

@@ -1,7 +1,7 @@
 use std::time::Duration;
 
 use crate::db::Db;
-use crate::domain::Role;
+use crate::types::Role;
 
 #[derive(Debug, Clone)]
 pub struct TokenUser {

@@ -1,5 +1,5 @@
 use crate::db::Db;
-use crate::domain::Role;
+use crate::types::Role;
 
 pub struct Credentials {
     pub user_id: i64,

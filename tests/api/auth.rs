@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use maskd::domain::Role;
+use maskd::types::Role;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 

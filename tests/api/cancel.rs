@@ -1,7 +1,7 @@
 //! `POST /executions/{executionId}/cancel`: every row of its contract.
 
-use maskd::domain::{ExecutionStatus, Role};
 use maskd::store::executions;
+use maskd::types::{ExecutionStatus, Role};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 

@@ -1,6 +1,6 @@
 //! Submitting, listing and paging executions; components and events.
 
-use maskd::domain::ExecutionStatus;
+use maskd::types::ExecutionStatus;
 use reqwest::StatusCode;
 use serde_json::json;
 

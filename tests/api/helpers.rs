@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use maskd::config::{Config, LoginThrottle, Secret};
 use maskd::db::Db;
-use maskd::domain::{ExecutionStatus, Role};
 use maskd::startup::Application;
 use maskd::store;
+use maskd::types::{ExecutionStatus, Role};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};

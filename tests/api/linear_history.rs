@@ -13,9 +13,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use maskd::db::Db;
-use maskd::domain::{ExecutionStatus, ExpectedStatus};
 use maskd::startup::Application;
 use maskd::store::executions;
+use maskd::types::{ExecutionStatus, ExpectedStatus};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use reqwest::{Method, StatusCode};

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::time::Instant;
 
-use maskd::domain::{ExecutionStatus, ExpectedStatus};
+use maskd::types::{ExecutionStatus, ExpectedStatus};
 
 /// The state of one execution in the sequential specification.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

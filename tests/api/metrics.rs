@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use maskd::domain::ExecutionStatus;
+use maskd::types::ExecutionStatus;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use sqlx::ConnectOptions;

@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
-use maskd::domain::ExecutionStatus;
 use maskd::store::executions;
+use maskd::types::ExecutionStatus;
 use reqwest::StatusCode;
 use sqlx::Connection;
 use sqlx::postgres::PgConnection;

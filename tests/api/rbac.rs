@@ -1,7 +1,7 @@
 //! The role matrix: every endpoint the app serves, called with no token, an unknown token, and a
 //! token of each role, gets 401, 403, or through to its handler, exactly as the contract says.
 
-use maskd::domain::Role;
+use maskd::types::Role;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 

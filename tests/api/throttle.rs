@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use maskd::config::LoginThrottle;
-use maskd::domain::Role;
 use maskd::store::login_failures;
+use maskd::types::Role;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 

@@ -6,6 +6,7 @@ pub mod role;
 pub mod schema;
 pub mod serde_helpers;
 pub mod status;
+pub mod target;
 
 pub use id::parse_id;
 pub use paging::{Page, PageInfo, Paged};
