@@ -108,8 +108,8 @@ pub async fn create(
                 Some(a) => format!(
                     "job {job_id} already has execution {} ({}{}); wait for it to end or cancel it",
                     a.execution_id,
-                    a.status.0,
-                    if a.status.0 == ExecutionStatus::Cancelled {
+                    a.status,
+                    if a.status == ExecutionStatus::Cancelled {
                         ", still stopping"
                     } else {
                         ""
@@ -186,7 +186,7 @@ pub async fn cancel(
     let outcome = executions::cancel(&state.pool, id, expected, graceful)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("execution {id} does not exist")))?;
-    let status = outcome.execution.status.0;
+    let status = outcome.execution.status;
     if outcome.changed {
         tracing::info!(
             executionId = id,

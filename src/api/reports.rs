@@ -7,7 +7,8 @@ use super::auth::AuthUser;
 use super::error::ApiResult;
 use super::{AppState, get_answer, list_answer, request};
 use crate::store::Filter;
-use crate::store::reports::{ExecutionComponent, ExecutionEvent};
+use crate::store::components::ExecutionComponent;
+use crate::store::events::ExecutionEvent;
 
 fn by_execution(req: &HttpRequest) -> ApiResult<(Vec<Filter>, crate::types::Page)> {
     let query = request::QueryParams::of(req)?;

@@ -1,10 +1,24 @@
-//! The execution engine of one instance: `MASKD_WORKERS` slots that claim QUEUED executions and run
-//! them, a listener that wakes them on submissions and stops them on cancels, heartbeats, the
-//! takeover of executions whose instance died, and the shutdown on SIGTERM.
+//! The execution engine of one instance. Its services:
+//!
+//! - `claim`: `MASKD_WORKERS` slots that claim QUEUED executions and run them, and the listener
+//!   that wakes them on submissions and stops a run on its cancel;
+//! - `heartbeat`: heartbeats of the executions this instance holds, which also catch a cancel whose
+//!   notification was missed;
+//! - `takeover`: ends the executions whose instance stopped heartbeating;
+//!
+//! and the life of one execution, `lifecycle`: it runs the job's `runner` (the work of a kind of
+//! job), then restores or reports the run's `sql_objects`, records `events`, and ends the execution
+//! through the store's state machine. `Engine::shutdown` stops it all on SIGTERM.
 
-mod run;
+mod claim;
+mod events;
+mod heartbeat;
+mod lifecycle;
+mod runner;
+mod sql_objects;
+pub mod takeover;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -12,17 +26,13 @@ use std::time::Duration;
 use tokio::sync::{Mutex, Notify};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
-use tracing::Instrument;
 
 use crate::crypto::Keys;
 use crate::db::Db;
 use crate::masking::algorithms::MaskingKey;
 use crate::metrics::Metrics;
-use crate::store::executions::{self, CANCELLED_CHANNEL, SUBMITTED_CHANNEL};
-
-/// Without any notification, look for queued work this often (a lost notification delays work, it
-/// never loses it).
-const POLL_INTERVAL: Duration = Duration::from_secs(2);
+pub use lifecycle::Ended;
+use takeover::{Takeover, TakeoverConfig};
 
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
@@ -31,18 +41,39 @@ pub struct EngineConfig {
     pub shutdown_grace: Duration,
 }
 
-/// What the engine's tasks share.
-pub(crate) struct Shared {
+/// What every part of the engine works with: maskd's database, the keys, and who this instance is
+/// (its `worker_id`, the owner recorded on the executions it holds).
+#[derive(Clone)]
+pub struct Instance {
     pool: Db,
     keys: Keys,
     masking_key: MaskingKey,
-    worker_id: String,
-    config: EngineConfig,
+    worker_id: Arc<str>,
     metrics: Arc<Metrics>,
+}
+
+impl Instance {
+    pub fn new(pool: Db, keys: Keys, worker_id: &str, metrics: Arc<Metrics>) -> Self {
+        Instance {
+            masking_key: MaskingKey::new(keys.masking_secret()),
+            pool,
+            keys,
+            worker_id: worker_id.into(),
+            metrics,
+        }
+    }
+
+    pub fn worker_id(&self) -> &str {
+        &self.worker_id
+    }
+}
+
+/// What the engine's tasks share.
+struct Shared {
+    instance: Instance,
+    config: EngineConfig,
     /// The executions this instance runs, by id.
     running: Mutex<HashMap<i64, Running>>,
-    /// Executions this instance is taking over (restoring and ending).
-    taking_over: Mutex<HashSet<i64>>,
     /// Wakes the claim loop: a submission, or a free slot.
     wake: Notify,
     /// Set on shutdown once the grace period is over: stopped executions are handed back as FAILED.
@@ -75,7 +106,9 @@ pub struct Engine {
     stop_claiming: CancellationToken,
     /// Stops the listener and heartbeats (last step).
     stop_all: CancellationToken,
-    claimer: tokio::task::JoinHandle<()>,
+    /// The claim loop and the takeover service, which stop first.
+    claimers: JoinSet<()>,
+    /// The listener and the heartbeats, which stop last.
     services: JoinSet<()>,
     executions: Arc<Mutex<JoinSet<()>>>,
 }
@@ -89,15 +122,18 @@ impl Engine {
             hex::encode(rand::random::<[u8; 3]>())
         );
         tracing::info!(worker_id = %worker_id, workers = config.workers, "execution engine starting");
+        let instance = Instance::new(pool, keys, &worker_id, metrics);
+        let takeover = Takeover::new(
+            instance.clone(),
+            TakeoverConfig {
+                interval: config.heartbeat_interval,
+                stale_after: config.heartbeat_interval * 3,
+            },
+        );
         let shared = Arc::new(Shared {
-            masking_key: MaskingKey::new(keys.masking_secret()),
-            pool,
-            keys,
-            worker_id,
+            instance,
             config,
-            metrics,
             running: Mutex::new(HashMap::new()),
-            taking_over: Mutex::new(HashSet::new()),
             wake: Notify::new(),
             aborting: AtomicBool::new(false),
         });
@@ -105,37 +141,40 @@ impl Engine {
         let stop_all = CancellationToken::new();
         let executions = Arc::new(Mutex::new(JoinSet::new()));
         let mut services = JoinSet::new();
-        services.spawn(listen(shared.clone(), stop_all.clone()));
-        services.spawn(heartbeat_loop(
+        services.spawn(claim::listen(shared.clone(), stop_all.clone()));
+        services.spawn(heartbeat::beat(
             shared.clone(),
-            stop_claiming.clone(),
+            takeover.in_hand(),
             stop_all.clone(),
-            executions.clone(),
         ));
-        let claimer = tokio::spawn(claim_loop(
+        let mut claimers = JoinSet::new();
+        claimers.spawn(claim::claim_loop(
             shared.clone(),
             stop_claiming.clone(),
             executions.clone(),
         ));
+        claimers.spawn(takeover.run(stop_claiming.clone()));
         Engine {
             shared,
             stop_claiming,
             stop_all,
-            claimer,
+            claimers,
             services,
             executions,
         }
     }
 
     pub fn worker_id(&self) -> &str {
-        &self.shared.worker_id
+        self.shared.instance.worker_id()
     }
 
-    /// Stops claiming, lets running executions go on for the grace period, then stops them and
-    /// hands them back as FAILED (restoring their SQL objects), and returns when all have ended.
+    /// Stops claiming and taking over, lets running executions go on for the grace period, then
+    /// stops them and hands them back as FAILED (restoring their SQL objects), and returns when all
+    /// have ended.
     pub async fn shutdown(mut self) {
         self.stop_claiming.cancel();
-        let _ = (&mut self.claimer).await;
+        // A takeover in progress finishes restoring and ending its execution first.
+        while self.claimers.join_next().await.is_some() {}
         let grace = self.shared.config.shutdown_grace;
         let mut executions = std::mem::take(&mut *self.executions.lock().await);
         if !executions.is_empty() {
@@ -160,167 +199,5 @@ impl Engine {
         self.stop_all.cancel();
         while self.services.join_next().await.is_some() {}
         tracing::info!("execution engine stopped");
-    }
-}
-
-/// LISTEN for submissions (wake the claim loop) and cancels (stop the execution if it runs here).
-async fn listen(shared: Arc<Shared>, stop: CancellationToken) {
-    let mut listener = loop {
-        match shared.pool.listener().await {
-            Ok(mut l) => match l.listen_all([SUBMITTED_CHANNEL, CANCELLED_CHANNEL]).await {
-                Ok(()) => break l,
-                Err(e) => tracing::warn!(error = %e, "cannot LISTEN; retrying"),
-            },
-            Err(e) => tracing::warn!(error = %e, "cannot connect the listener; retrying"),
-        }
-        tokio::select! {
-            _ = stop.cancelled() => return,
-            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
-        }
-    };
-    loop {
-        let notification = tokio::select! {
-            _ = stop.cancelled() => return,
-            n = listener.recv() => n,
-        };
-        match notification {
-            Ok(n) if n.channel() == SUBMITTED_CHANNEL => shared.wake.notify_one(),
-            Ok(n) => {
-                if let Ok(id) = n.payload().parse::<i64>()
-                    && let Some(running) = shared.running.lock().await.get(&id)
-                {
-                    running.stop("cancel notified");
-                }
-            }
-            Err(e) => {
-                // PgListener reconnects on the next recv; until then the poll and heartbeats cover.
-                tracing::warn!(error = %e, "listener connection lost; reconnecting");
-                tokio::time::sleep(Duration::from_millis(500)).await;
-                // Work may have been submitted while we were deaf.
-                shared.wake.notify_one();
-            }
-        }
-    }
-}
-
-/// Claims the oldest QUEUED execution whenever a slot is free.
-async fn claim_loop(
-    shared: Arc<Shared>,
-    stop: CancellationToken,
-    executions: Arc<Mutex<JoinSet<()>>>,
-) {
-    loop {
-        if stop.is_cancelled() {
-            return;
-        }
-        let busy = shared.running.lock().await.len() as u32;
-        if busy < shared.config.workers {
-            match executions::claim(&shared.pool, &shared.worker_id).await {
-                Ok(Some(execution)) => {
-                    let stop = CancellationToken::new();
-                    let span = tracing::info_span!(
-                        "execution",
-                        executionId = execution.execution_id,
-                        jobId = execution.job_id
-                    );
-                    {
-                        let mut running = shared.running.lock().await;
-                        running.insert(
-                            execution.execution_id,
-                            Running {
-                                stop: stop.clone(),
-                                span: span.clone(),
-                            },
-                        );
-                        shared.metrics.set_workers_busy(running.len());
-                    }
-                    let s = shared.clone();
-                    executions.lock().await.spawn(
-                        async move {
-                            let id = execution.execution_id;
-                            run::run(&s, execution, stop).await;
-                            let mut running = s.running.lock().await;
-                            running.remove(&id);
-                            s.metrics.set_workers_busy(running.len());
-                            drop(running);
-                            s.wake.notify_one();
-                        }
-                        .instrument(span),
-                    );
-                    continue;
-                }
-                Ok(None) => {}
-                Err(e) => tracing::warn!(error = %e, "claiming failed; retrying"),
-            }
-        }
-        tokio::select! {
-            _ = stop.cancelled() => return,
-            _ = shared.wake.notified() => {}
-            _ = tokio::time::sleep(POLL_INTERVAL) => {}
-        }
-    }
-}
-
-/// Heartbeats this instance's executions (learning of cancels whose notification was missed), and
-/// takes over executions whose instance stopped heartbeating.
-async fn heartbeat_loop(
-    shared: Arc<Shared>,
-    stop_taking_over: CancellationToken,
-    stop: CancellationToken,
-    executions: Arc<Mutex<JoinSet<()>>>,
-) {
-    let interval = shared.config.heartbeat_interval;
-    let stale = interval.as_secs_f64() * 3.0;
-    loop {
-        tokio::select! {
-            _ = stop.cancelled() => return,
-            _ = tokio::time::sleep(interval) => {}
-        }
-        let mut busy: Vec<i64> = shared.running.lock().await.keys().copied().collect();
-        busy.extend(shared.taking_over.lock().await.iter());
-        let beat = if busy.is_empty() {
-            Ok(vec![])
-        } else {
-            executions::heartbeat(&shared.pool, &shared.worker_id, &busy).await
-        };
-        match beat {
-            Ok(rows) => {
-                let running = shared.running.lock().await;
-                for (id, status) in rows {
-                    if status == "CANCELLED"
-                        && let Some(r) = running.get(&id)
-                    {
-                        r.stop("the heartbeat found it cancelled");
-                    }
-                }
-            }
-            Err(e) => tracing::warn!(error = %e, "heartbeat failed"),
-        }
-        while !stop_taking_over.is_cancelled() {
-            match executions::take_over_orphan(&shared.pool, &shared.worker_id, stale).await {
-                Ok(Some(orphan)) => {
-                    let span = tracing::info_span!(
-                        "takeover",
-                        executionId = orphan.execution_id,
-                        jobId = orphan.job_id
-                    );
-                    let id = orphan.execution_id;
-                    shared.taking_over.lock().await.insert(id);
-                    let s = shared.clone();
-                    executions.lock().await.spawn(
-                        async move {
-                            run::take_over(&s, orphan).await;
-                            s.taking_over.lock().await.remove(&id);
-                        }
-                        .instrument(span),
-                    );
-                }
-                Ok(None) => break,
-                Err(e) => {
-                    tracing::warn!(error = %e, "looking for orphaned executions failed");
-                    break;
-                }
-            }
-        }
     }
 }

@@ -1,6 +1,8 @@
-//! Masking: the algorithm library, the built-in domains, and access to target databases.
+//! Masking: the algorithm library, the built-in domains (kinds of sensitive data), and access to
+//! target databases: connections, tables and the SQL objects in their way.
 
 pub mod algorithms;
 pub mod domains;
-pub mod runner;
+pub mod sql_objects;
+pub mod table_sql;
 pub mod target;

@@ -26,6 +26,7 @@ pub enum TargetError {
 }
 
 /// A target database reached through a connector.
+#[derive(Clone)]
 pub struct Target {
     details: ConnectionDetails,
     password: Option<String>,
@@ -97,7 +98,7 @@ impl Target {
                 .fetch_one(&mut conn)
                 .await
                 .map_err(|e| self.catalog_error(e))?;
-        let _ = conn.close().await;
+        close(conn).await;
         if exists {
             Ok(())
         } else {
@@ -121,7 +122,7 @@ impl Target {
             .fetch_all(&mut conn)
             .await
             .map_err(|e| self.catalog_error(e))?;
-        let _ = conn.close().await;
+        close(conn).await;
         Ok(if columns.is_empty() {
             None
         } else {
@@ -129,11 +130,33 @@ impl Target {
         })
     }
 
+    /// Ends a backend of this target, which rolls its transaction back at once: for a session a
+    /// stopped run leaves busy (or waiting for a lock) after dropping its connection.
+    pub async fn terminate_backend(&self, pid: i32) -> Result<(), TargetError> {
+        let mut conn = self.connect().await?;
+        let ended =
+            sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid = $1")
+                .bind(pid)
+                .execute(&mut conn)
+                .await
+                .map_err(|e| self.catalog_error(e));
+        close(conn).await;
+        ended.map(|_| ())
+    }
+
     fn catalog_error(&self, e: sqlx::Error) -> TargetError {
         TargetError::Catalog {
             target: self.describe(),
             reason: sql_error::describe(&e),
         }
+    }
+}
+
+/// Closes a target connection politely. Nothing was written on it that a failed close could lose
+/// (a close that fails drops the socket, which ends the session all the same), so only logged.
+pub async fn close(conn: PgConnection) {
+    if let Err(e) = conn.close().await {
+        tracing::debug!(error = %e, "closing a target connection failed; it was dropped");
     }
 }
 

@@ -1,24 +1,40 @@
 //! The execution state machine. Every transition is one conditional statement, so it happens at
-//! most once whichever instance attempts it:
+//! most once whichever instance attempts it, and the rows it implies (components, the
+//! notification) change in the same statement:
 //!
 //! ```text
-//! QUEUED  --claim-->  RUNNING --finish--> SUCCEEDED | WARNING | FAILED
-//! QUEUED  --cancel--> CANCELLED (endTime set at once)
-//! RUNNING --cancel--> CANCELLED --mark_stopped--> endTime set (after the worker has stopped)
+//!             claim by W                             finish by W
+//!   QUEUED ──────────────▶ RUNNING (worker W) ─────────────────────▶ SUCCEEDED | WARNING | FAILED
+//!     │                        │                                      endTime set, components ended
+//!     │ cancel                 │ cancel (notifies W)
+//!     ▼                        ▼                     mark_stopped by W
+//!   CANCELLED              CANCELLED ───────────────────────────────▶ CANCELLED, endTime set,
+//!   endTime set at once    endTime null, W stopping                   components ended
+//!
+//!   take_over_orphan by T: a RUNNING, or CANCELLED and not stopped, execution whose worker W has
+//!   not heartbeaten for `stale` becomes T's (worker := T); its status does not change. T restores
+//!   its SQL objects, then finishes it FAILED (RUNNING) or marks it stopped (CANCELLED).
 //! ```
+//!
+//! The fence: `progress`, `heartbeat`, `finish` and `mark_stopped` (and recording a SQL object,
+//! in `sql_objects`) apply only while the execution is still the calling worker's. A worker that
+//! was taken over (it stalled, or lost maskd's database for longer than the takeover delay) and
+//! comes back finds every write refused: it cannot finish, stop or disable anything under the
+//! worker that took over.
+
+use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::{FromRow, PgExecutor};
 
 use super::Resource;
-use crate::db::Db;
 use crate::types::{ExecutionStatus, ExpectedStatus};
 use crate::types::{schema, serde_helpers};
 
 /// Notified (on commit) with the execution id when an execution is submitted.
 pub const SUBMITTED_CHANNEL: &str = "maskd_execution_submitted";
-/// Notified (on commit) with the execution id when a cancel changed an execution.
+/// Notified (on commit) with the execution id when a cancel stopped a RUNNING execution.
 pub const CANCELLED_CHANNEL: &str = "maskd_execution_cancelled";
 
 /// An execution, with the seed's fields.
@@ -31,9 +47,7 @@ pub struct Execution {
     pub connector_type: Option<String>,
     pub source_connector_id: Option<i64>,
     pub target_connector_id: Option<i64>,
-    #[sqlx(try_from = "String")]
-    #[schema(value_type = ExecutionStatus)]
-    pub status: Status,
+    pub status: ExecutionStatus,
     pub rows_masked: i64,
     /// -1 while the rows are being counted.
     pub rows_total: Option<i64>,
@@ -48,18 +62,13 @@ pub struct Execution {
     /// When a cancel changed it (not part of the API; measures how long the stop took).
     #[serde(skip)]
     pub cancel_time: Option<DateTime<Utc>>,
-}
-
-/// `ExecutionStatus` as read from its text column.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(transparent)]
-pub struct Status(pub ExecutionStatus);
-
-impl TryFrom<String> for Status {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        s.parse().map(Status)
-    }
+    /// Whether its cancel asked for the SQL objects to be restored first (not part of the API).
+    #[serde(skip)]
+    pub cancel_graceful: Option<bool>,
+    /// The worker (instance) holding it: the one that claimed it, or took it over (not part of the
+    /// API).
+    #[serde(skip)]
+    pub worker_id: Option<String>,
 }
 
 impl Resource for Execution {
@@ -70,7 +79,8 @@ impl Resource for Execution {
 }
 
 const COLUMNS: &str = "execution_id, job_id, connector_type, source_connector_id, target_connector_id, status, \
-     rows_masked, rows_total, bytes_processed, bytes_total, start_time, end_time, submit_time, cancel_time";
+     rows_masked, rows_total, bytes_processed, bytes_total, start_time, end_time, submit_time, cancel_time, \
+     cancel_graceful, worker_id";
 
 /// The connector fields of a new execution (multi-tenant jobs only).
 #[derive(Debug, Default, Clone)]
@@ -137,27 +147,26 @@ pub async fn claim(
         .await
 }
 
-/// Records progress of a RUNNING execution run by `worker_id` (and its heartbeat). None when it is
-/// no longer RUNNING or no longer this worker's: the worker must stop.
+/// Records progress of a RUNNING execution run by `worker_id` (and its heartbeat). False when it
+/// is no longer RUNNING or no longer this worker's: the worker must stop.
 pub async fn progress(
     db: impl PgExecutor<'_>,
     execution_id: i64,
     worker_id: &str,
     rows_masked: i64,
     rows_total: i64,
-) -> Result<Option<Execution>, sqlx::Error> {
-    let sql = format!(
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
         "UPDATE executions SET rows_masked = $3, rows_total = $4, heartbeat_time = now()
-          WHERE execution_id = $1 AND worker_id = $2 AND status = 'RUNNING'
-         RETURNING {COLUMNS}"
-    );
-    sqlx::query_as(&sql)
-        .bind(execution_id)
-        .bind(worker_id)
-        .bind(rows_masked)
-        .bind(rows_total)
-        .fetch_optional(db)
-        .await
+          WHERE execution_id = $1 AND worker_id = $2 AND status = 'RUNNING'",
+    )
+    .bind(execution_id)
+    .bind(worker_id)
+    .bind(rows_masked)
+    .bind(rows_total)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// Heartbeats the executions of `ids` that are still `worker_id`'s and not stopped; returns them
@@ -168,7 +177,7 @@ pub async fn heartbeat(
     db: impl PgExecutor<'_>,
     worker_id: &str,
     ids: &[i64],
-) -> Result<Vec<(i64, String)>, sqlx::Error> {
+) -> Result<Vec<(i64, ExecutionStatus)>, sqlx::Error> {
     sqlx::query_as(
         "UPDATE executions SET heartbeat_time = now()
           WHERE worker_id = $1 AND execution_id = ANY($2)
@@ -205,19 +214,6 @@ pub async fn take_over_orphan(
         .await
 }
 
-/// Whether a cancel asked to restore SQL objects first (`graceful=true`).
-pub async fn cancel_is_graceful(
-    db: impl PgExecutor<'_>,
-    execution_id: i64,
-) -> Result<bool, sqlx::Error> {
-    let graceful: Option<Option<bool>> =
-        sqlx::query_scalar("SELECT cancel_graceful FROM executions WHERE execution_id = $1")
-            .bind(execution_id)
-            .fetch_optional(db)
-            .await?;
-    Ok(graceful.flatten().unwrap_or(false))
-}
-
 /// The current state of one execution.
 pub async fn get(
     db: impl PgExecutor<'_>,
@@ -230,11 +226,14 @@ pub async fn get(
         .await
 }
 
-/// RUNNING -> SUCCEEDED | WARNING | FAILED. None when it was not RUNNING (a cancel won): a late
-/// finish never overwrites a cancel.
+/// RUNNING -> SUCCEEDED | WARNING | FAILED, by the worker it is running on; its components end in
+/// the same statement (a RUNNING one takes `outcome`, a QUEUED one, never started, CANCELLED).
+/// None when it was not RUNNING (a cancel won: a late finish never overwrites a cancel) or is no
+/// longer `worker_id`'s (it was taken over).
 pub async fn finish(
     db: impl PgExecutor<'_>,
     execution_id: i64,
+    worker_id: &str,
     outcome: ExecutionStatus,
 ) -> Result<Option<Execution>, sqlx::Error> {
     assert!(
@@ -242,30 +241,50 @@ pub async fn finish(
         "finish takes SUCCEEDED, WARNING or FAILED, not {outcome}"
     );
     let sql = format!(
-        "UPDATE executions SET status = $2, end_time = now()
-          WHERE execution_id = $1 AND status = 'RUNNING'
-         RETURNING {COLUMNS}"
+        "WITH finished AS (
+             UPDATE executions SET status = $3, end_time = now()
+              WHERE execution_id = $1 AND worker_id = $2 AND status = 'RUNNING'
+             RETURNING {COLUMNS}
+         ), components AS (
+             UPDATE execution_components c
+                SET status = CASE WHEN c.status = 'QUEUED' THEN 'CANCELLED' ELSE $3 END,
+                    end_time = f.end_time
+               FROM finished f
+              WHERE c.execution_id = f.execution_id AND c.end_time IS NULL
+         )
+         SELECT * FROM finished"
     );
     sqlx::query_as(&sql)
         .bind(execution_id)
-        .bind(outcome.as_str())
+        .bind(worker_id)
+        .bind(outcome)
         .fetch_optional(db)
         .await
 }
 
-/// Sets `endTime` of a CANCELLED execution whose worker has stopped. None when there was nothing
-/// to do (not cancelled, or already stopped).
+/// Sets `endTime` of a CANCELLED execution whose worker, `worker_id`, has stopped; its components
+/// end CANCELLED in the same statement. None when there was nothing to do (not cancelled, already
+/// stopped, or no longer this worker's).
 pub async fn mark_stopped(
     db: impl PgExecutor<'_>,
     execution_id: i64,
+    worker_id: &str,
 ) -> Result<Option<Execution>, sqlx::Error> {
     let sql = format!(
-        "UPDATE executions SET end_time = now()
-          WHERE execution_id = $1 AND status = 'CANCELLED' AND end_time IS NULL
-         RETURNING {COLUMNS}"
+        "WITH stopped AS (
+             UPDATE executions SET end_time = now()
+              WHERE execution_id = $1 AND worker_id = $2 AND status = 'CANCELLED' AND end_time IS NULL
+             RETURNING {COLUMNS}
+         ), components AS (
+             UPDATE execution_components c SET status = 'CANCELLED', end_time = s.end_time
+               FROM stopped s
+              WHERE c.execution_id = s.execution_id AND c.end_time IS NULL
+         )
+         SELECT * FROM stopped"
     );
     sqlx::query_as(&sql)
         .bind(execution_id)
+        .bind(worker_id)
         .fetch_optional(db)
         .await
 }
@@ -274,95 +293,70 @@ pub async fn mark_stopped(
 pub async fn count_by_status(
     db: impl PgExecutor<'_>,
 ) -> Result<Vec<(ExecutionStatus, i64)>, sqlx::Error> {
-    let rows: Vec<(String, i64)> =
-        sqlx::query_as("SELECT status, count(*) FROM executions GROUP BY status")
-            .fetch_all(db)
-            .await?;
-    // The column's CHECK constraint admits only known statuses.
-    Ok(rows
-        .into_iter()
-        .filter_map(|(s, n)| s.parse().ok().map(|s| (s, n)))
-        .collect())
+    sqlx::query_as("SELECT status, count(*) FROM executions GROUP BY status")
+        .fetch_all(db)
+        .await
 }
 
 /// What a cancel found and did.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, FromRow)]
 pub struct CancelOutcome {
     /// The execution as it stands after the cancel.
+    #[sqlx(flatten)]
     pub execution: Execution,
-    /// Its status when the cancel decided.
+    /// Its status when the cancel decided, read from the row the cancel locked.
+    #[sqlx(rename = "previous_status")]
     pub previous: ExecutionStatus,
     /// Whether this cancel cancelled it.
     pub changed: bool,
 }
 
-/// Cancels a QUEUED or RUNNING execution, only if its status is `expected` when given. The change
-/// is one conditional UPDATE, which also notifies the instance running the execution if it was
-/// RUNNING (delivered on commit; a notification serializes commits, so a QUEUED one, which no
-/// instance runs, goes without). When it changes nothing, the execution is read to say why; if it
-/// is by then in a status the cancel applies to (a claim made it RUNNING in between), the cancel
-/// is tried again, which ends because a status only moves forward. None when no such execution
-/// exists.
+/// The cancel, River's `JobCancel` shape: lock the row, change it only if its status allows, and
+/// answer the row whether or not it changed, in one statement. The notification reaches the
+/// instance running the execution (delivered on commit); a QUEUED one, which no instance runs,
+/// goes without, since a notification serializes commits.
+static CANCEL_SQL: LazyLock<String> = LazyLock::new(|| {
+    let updated: Vec<String> = COLUMNS.split(", ").map(|c| format!("e.{c}")).collect();
+    format!(
+        "WITH old AS (
+             SELECT {COLUMNS} FROM executions WHERE execution_id = $1 FOR UPDATE
+         ), cancelled AS (
+             UPDATE executions e
+                SET status = 'CANCELLED',
+                    end_time = CASE WHEN old.status = 'QUEUED' THEN now() END,
+                    cancel_graceful = $3,
+                    cancel_time = now()
+               FROM old
+              WHERE e.execution_id = old.execution_id
+                AND old.status IN ('QUEUED', 'RUNNING')
+                AND ($2::text IS NULL OR old.status = $2)
+             RETURNING {updated}, old.status AS previous_status
+         )
+         SELECT cancelled.*, true AS changed
+           FROM cancelled
+           LEFT JOIN LATERAL (SELECT pg_notify('{CANCELLED_CHANNEL}', cancelled.execution_id::text)
+                               WHERE cancelled.previous_status = 'RUNNING') n ON true
+         UNION ALL
+         SELECT old.*, old.status AS previous_status, false AS changed
+           FROM old WHERE NOT EXISTS (SELECT 1 FROM cancelled)",
+        updated = updated.join(", ")
+    )
+});
+
+/// Cancels a QUEUED or RUNNING execution, only if its status is `expected` when given. A cancelled
+/// QUEUED execution gets its endTime at once, a RUNNING one when its worker has stopped. The
+/// answer says what the status was when the cancel held the row, and whether it changed it; None
+/// when no such execution exists.
 pub async fn cancel(
-    pool: &Db,
+    db: impl PgExecutor<'_>,
     execution_id: i64,
     expected: Option<ExpectedStatus>,
     graceful: bool,
 ) -> Result<Option<CancelOutcome>, sqlx::Error> {
-    // A cancelled QUEUED execution gets its endTime at once, a RUNNING one when its worker has
-    // stopped: so the new endTime tells which it was.
-    let sql = format!(
-        "WITH cancelled AS (
-             UPDATE executions
-                SET status = 'CANCELLED',
-                    end_time = CASE WHEN status = 'QUEUED' THEN now() END,
-                    cancel_graceful = $3,
-                    cancel_time = now()
-              WHERE execution_id = $1
-                AND status IN ('QUEUED', 'RUNNING')
-                AND ($2::text IS NULL OR status = $2)
-             RETURNING {COLUMNS},
-                       CASE WHEN end_time IS NULL THEN 'RUNNING' ELSE 'QUEUED' END AS previous_status
-         )
-         SELECT cancelled.*
-           FROM cancelled
-           LEFT JOIN LATERAL (SELECT pg_notify('{CANCELLED_CHANNEL}', cancelled.execution_id::text)
-                               WHERE cancelled.previous_status = 'RUNNING') n ON true"
-    );
-    loop {
-        let row: Option<CancelRow> = sqlx::query_as(&sql)
-            .bind(execution_id)
-            .bind(expected.map(|e| e.status().as_str()))
-            .bind(graceful)
-            .fetch_optional(pool)
-            .await?;
-        if let Some(r) = row {
-            return Ok(Some(CancelOutcome {
-                execution: r.execution,
-                previous: r.previous_status.0,
-                changed: true,
-            }));
-        }
-        let Some(now) = get(pool, execution_id).await? else {
-            return Ok(None);
-        };
-        let status = now.status.0;
-        let applies = matches!(status, ExecutionStatus::Queued | ExecutionStatus::Running)
-            && expected.is_none_or(|e| e.status() == status);
-        if !applies {
-            return Ok(Some(CancelOutcome {
-                execution: now,
-                previous: status,
-                changed: false,
-            }));
-        }
-    }
-}
-
-#[derive(FromRow)]
-struct CancelRow {
-    #[sqlx(flatten)]
-    execution: Execution,
-    #[sqlx(try_from = "String")]
-    previous_status: Status,
+    sqlx::query_as(&CANCEL_SQL)
+        .bind(execution_id)
+        .bind(expected.map(|e| e.status()))
+        .bind(graceful)
+        .fetch_optional(db)
+        .await
 }

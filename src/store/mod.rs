@@ -2,12 +2,13 @@
 //! statement; `executions` holds the execution state machine.
 
 pub mod applications;
+pub mod components;
 pub mod connectors;
 pub mod environments;
+pub mod events;
 pub mod executions;
 pub mod jobs;
 pub mod login_failures;
-pub mod reports;
 pub mod rulesets;
 pub mod settings;
 pub mod sql_objects;

@@ -1,5 +1,5 @@
-//! OpenAPI schemas of text fields that hold one of a few values (stored as text, so their Rust type
-//! is `String`): `#[schema(schema_with = ...)]` names one of these.
+//! OpenAPI schemas of text fields that hold one of a few values, inline in the schema of the object
+//! that has them: `#[schema(schema_with = ...)]` names one of these.
 
 use utoipa::openapi::schema::{Object, SchemaType, Type};
 

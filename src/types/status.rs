@@ -3,7 +3,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-/// The status of an execution (and of an execution component).
+/// The status of an execution, and of each of its components. Stored as text (the columns' CHECK
+/// constraints admit exactly these), read and bound as this type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum ExecutionStatus {
@@ -64,6 +65,8 @@ impl fmt::Display for ExecutionStatus {
         f.write_str(self.as_str())
     }
 }
+
+super::text_type!(ExecutionStatus);
 
 /// The `expectedStatus` of a cancel: only the two statuses a cancel can act on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, utoipa::ToSchema)]

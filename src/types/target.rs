@@ -25,3 +25,18 @@ pub struct CatalogColumn {
     pub is_index: bool,
     pub is_foreign_key: bool,
 }
+
+/// A SQL object (trigger, foreign key, index) in the way of a run, found in the target's catalog,
+/// with the statements that disable and restore it.
+#[derive(Debug, Clone, FromRow)]
+pub struct FoundSqlObject {
+    /// `TRIGGER`, `CONSTRAINT` or `INDEX`.
+    pub object_type: String,
+    pub object_name: String,
+    /// The table it is on, qualified and quoted.
+    pub table_name: String,
+    pub disable_sql: String,
+    pub restore_sql: String,
+    /// For a foreign key: restored NOT VALID, then validated with this.
+    pub validate_sql: Option<String>,
+}

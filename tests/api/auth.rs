@@ -6,7 +6,7 @@ use maskd::types::Role;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use crate::helpers::{ADMIN_PASSWORD, Settings, spawn_app, spawn_app_with};
+use crate::common::{ADMIN_PASSWORD, Settings, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn login_and_logout() {

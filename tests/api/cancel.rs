@@ -5,7 +5,8 @@ use maskd::types::{ExecutionStatus, Role};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::common::fixtures::TEST_WORKER;
+use crate::common::{TestApp, spawn_app};
 
 async fn graceful_flag(app: &TestApp, id: i64) -> Option<bool> {
     sqlx::query_scalar("SELECT cancel_graceful FROM executions WHERE execution_id = $1")
@@ -62,13 +63,13 @@ async fn running_execution_is_cancelled_and_its_end_time_waits_for_the_worker() 
             "endTime is set only when the worker has stopped"
         );
         // The worker stops: endTime set once; a second mark changes nothing.
-        let stopped = executions::mark_stopped(&app.pool, id)
+        let stopped = executions::mark_stopped(&app.pool, id, TEST_WORKER)
             .await
             .unwrap()
             .unwrap();
         assert!(stopped.end_time.is_some());
         assert!(
-            executions::mark_stopped(&app.pool, id)
+            executions::mark_stopped(&app.pool, id, TEST_WORKER)
                 .await
                 .unwrap()
                 .is_none()

@@ -4,7 +4,7 @@
 use reqwest::StatusCode;
 use reqwest::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, HeaderMap};
 
-use crate::helpers::spawn_app;
+use crate::common::spawn_app;
 
 const CONSOLE_DIR: &str = "src/api/console";
 

@@ -4,7 +4,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 use sqlx::Connection;
 
-use crate::helpers::spawn_app;
+use crate::common::spawn_app;
 
 #[tokio::test]
 async fn unknown_routes_wrong_methods_and_bad_bodies_answer_json() {

@@ -4,8 +4,8 @@ use maskd::types::ExecutionStatus;
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::cancel::check_seed_shape;
-use crate::helpers::spawn_app;
+use super::cancel::check_seed_shape;
+use crate::common::spawn_app;
 
 #[tokio::test]
 async fn submit_answers_a_queued_execution_and_refuses_a_second_active_one() {
@@ -45,7 +45,7 @@ async fn submit_answers_a_queued_execution_and_refuses_a_second_active_one() {
         "{}",
         blocked.error_message()
     );
-    maskd::store::executions::mark_stopped(&app.pool, id)
+    maskd::store::executions::mark_stopped(&app.pool, id, "w")
         .await
         .unwrap()
         .unwrap();
@@ -215,7 +215,7 @@ async fn components_and_events_are_listed_by_execution() {
     let rs = app.create_ruleset().await;
     let a = app.execution_in(ExecutionStatus::Failed, rs).await;
     let b = app.execution_in(ExecutionStatus::Queued, rs).await;
-    sqlx::query("INSERT INTO execution_components (execution_id, component_name, status, rows_masked, rows_total) VALUES ($1, 'people', 'FAILED', 5, 10), ($2, 'people', 'QUEUED', 0, NULL)")
+    sqlx::query("INSERT INTO execution_components (execution_id, component_name, status, rows_masked, rows_total, start_time, end_time) VALUES ($1, 'people', 'FAILED', 5, 10, now(), now()), ($2, 'people', 'QUEUED', 0, NULL, NULL, NULL)")
         .bind(a).bind(b).execute(&app.pool).await.unwrap();
     sqlx::query("INSERT INTO execution_events (execution_id, event_type, severity, cause, count) VALUES ($1, 'JOB_ABORTED', 'ERROR', 'instance died', 1)")
         .bind(a).execute(&app.pool).await.unwrap();

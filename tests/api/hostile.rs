@@ -5,8 +5,8 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::engine::watch;
-use crate::helpers::{Settings, TestApp, spawn_app_with};
+use crate::common::watch;
+use crate::common::{Settings, TestApp, spawn_app_with};
 
 const EVIL_TABLE: &str = r#"x"; DROP TABLE target.canary; --"#;
 const EVIL_COLUMN: &str = r#"name"); DELETE FROM target.canary; --"#;

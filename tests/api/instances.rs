@@ -9,9 +9,9 @@ use maskd::masking::algorithms::{Algorithm, MaskingKey};
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::engine::{create_customers, create_masking_job, sql_objects_state, watch};
-use crate::helpers::{Settings, TestApp, spawn_app_with, wait_until_ready};
-use crate::maskd_serve::maskd_serve;
+use crate::common::crm::{create_customers, create_masking_job, sql_objects_state};
+use crate::common::maskd_serve::maskd_serve;
+use crate::common::{Settings, TestApp, spawn_app_with, wait_until_ready, watch};
 
 /// A `maskd serve` process, killed when dropped.
 struct Instance {

@@ -4,10 +4,12 @@
 //! Three in-process instances serve the API on one database. Their workers are played by the
 //! test: each "worker" runs the store's own `claim` (the statement real workers run) on its own
 //! connection, and clients finish and mark executions stopped with the store's `finish` and
-//! `mark_stopped`. Real workers would run each job and finish it on their own, so a claim could
-//! only be observed after the fact, without the invocation and answer instants the check needs.
+//! `mark_stopped`, as the worker that claimed the execution mostly, as another worker sometimes
+//! (which the fence must refuse). Real workers would run each job and finish it on their own, so a
+//! claim could only be observed after the fact, without the invocation and answer instants the
+//! check needs.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -23,8 +25,8 @@ use serde_json::{Value, json};
 use sqlx::{Connection, PgConnection};
 use tokio::sync::Mutex;
 
-use crate::helpers::{BASE, Settings, TestApp, config, spawn_app};
-use crate::linearizability::{Event, Op, Outcome, State, check};
+use super::linearizability::{Event, Op, Outcome, State, Worker, check};
+use crate::common::{BASE, Settings, TestApp, config, spawn_app};
 
 /// Operations recorded (claims that found nothing queued are not counted).
 const OPERATIONS: usize = 10_000;
@@ -45,6 +47,8 @@ struct World {
     jobs: Vec<i64>,
     /// Per job, its executions in order of submission.
     executions: Mutex<Vec<Vec<i64>>>,
+    /// The worker that claimed each execution, once its claim has answered.
+    claimed_by: Mutex<HashMap<i64, Worker>>,
     recorded: AtomicUsize,
 }
 
@@ -64,6 +68,17 @@ impl World {
         let body =
             serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}"));
         (status, body)
+    }
+
+    /// The worker that claimed the execution mostly, another one (or any, before its claim has
+    /// answered) sometimes.
+    async fn pick_worker(&self, rng: &mut StdRng, execution: i64) -> Worker {
+        let workers = (3 * WORKERS_PER_INSTANCE) as Worker;
+        match self.claimed_by.lock().await.get(&execution) {
+            Some(&w) if rng.gen_bool(0.8) => w,
+            Some(&w) => (w + rng.gen_range(1..workers)) % workers,
+            None => rng.gen_range(0..workers),
+        }
     }
 
     /// The job's latest execution mostly, an older one sometimes.
@@ -165,20 +180,24 @@ async fn client(world: Arc<World>, seed: u64) -> Vec<Event> {
                     ExecutionStatus::Warning,
                     ExecutionStatus::Failed,
                 ][rng.gen_range(0..3)];
-                let finished = executions::finish(&instance.pool, id, result)
+                let w = world.pick_worker(&mut rng, id).await;
+                let finished = executions::finish(&instance.pool, id, &worker_name(w), result)
                     .await
                     .unwrap();
                 (
                     Some(id),
-                    Op::Finish(result),
+                    Op::Finish(result, w),
                     Outcome::Changed(finished.is_some()),
                 )
             }
             Some(id) if roll < 75 => {
-                let stopped = executions::mark_stopped(&instance.pool, id).await.unwrap();
+                let w = world.pick_worker(&mut rng, id).await;
+                let stopped = executions::mark_stopped(&instance.pool, id, &worker_name(w))
+                    .await
+                    .unwrap();
                 (
                     Some(id),
-                    Op::MarkStopped,
+                    Op::MarkStopped(w),
                     Outcome::Changed(stopped.is_some()),
                 )
             }
@@ -207,11 +226,16 @@ async fn client(world: Arc<World>, seed: u64) -> Vec<Event> {
     history
 }
 
+/// The name worker `w` claims as (the `worker_id` recorded on what it claims).
+fn worker_name(w: Worker) -> String {
+    format!("instance-{}-worker-{w}", w as usize % 3)
+}
+
 /// One worker: claims whatever is queued, now and then, on its own connection.
 async fn worker(
     world: Arc<World>,
     url: String,
-    name: String,
+    w: Worker,
     seed: u64,
     stop: Arc<AtomicBool>,
 ) -> Vec<Event> {
@@ -220,14 +244,16 @@ async fn worker(
     let mut history = vec![];
     while !stop.load(Ordering::Relaxed) {
         let invoked = Instant::now();
-        if let Some(e) = executions::claim(&mut conn, &name).await.unwrap() {
+        if let Some(e) = executions::claim(&mut conn, &worker_name(w)).await.unwrap() {
+            let answered = Instant::now();
+            world.claimed_by.lock().await.insert(e.execution_id, w);
             history.push(Event {
                 job: e.job_id,
                 execution: Some(e.execution_id),
-                op: Op::Claim,
+                op: Op::Claim(w),
                 outcome: Outcome::Done,
                 invoked,
-                answered: Instant::now(),
+                answered,
             });
             world.recorded.fetch_add(1, Ordering::Relaxed);
         }
@@ -264,6 +290,7 @@ async fn a_random_concurrent_history_over_three_instances_is_linearizable() {
         instances,
         jobs,
         executions: Mutex::new(vec![vec![]; JOBS]),
+        claimed_by: Mutex::new(HashMap::new()),
         recorded: AtomicUsize::new(0),
     });
     let seed: u64 = rand::random();
@@ -273,12 +300,11 @@ async fn a_random_concurrent_history_over_three_instances_is_linearizable() {
     let stop = Arc::new(AtomicBool::new(false));
     let workers: Vec<_> = (0..3 * WORKERS_PER_INSTANCE)
         .map(|w| {
-            let name = format!("instance-{}-worker-{w}", w % 3);
             let url = world.app.db.url();
             tokio::spawn(worker(
                 world.clone(),
                 url,
-                name,
+                w as Worker,
                 seed ^ (w as u64 + 1000),
                 stop.clone(),
             ))
@@ -312,22 +338,29 @@ async fn a_random_concurrent_history_over_three_instances_is_linearizable() {
 
     // The history went through every kind of transition and answer, so the check covered them.
     let count = |f: &dyn Fn(&Event) -> bool| history.iter().filter(|e| f(e)).count();
-    let claimed: HashSet<i64> = history
+    let claimed: HashMap<i64, Worker> = history
         .iter()
-        .filter(|e| e.op == Op::Claim)
-        .filter_map(|e| e.execution)
+        .filter_map(|e| match (e.op, e.execution) {
+            (Op::Claim(w), Some(id)) => Some((id, w)),
+            _ => None,
+        })
         .collect();
-    let kinds: [(&str, usize); 10] = [
+    let by_another = |e: &Event, w: Worker| {
+        e.execution
+            .and_then(|id| claimed.get(&id))
+            .is_some_and(|&holder| holder != w)
+    };
+    let kinds: [(&str, usize); 12] = [
         (
             "submits refused 409",
             count(&|e| e.outcome == Outcome::Conflict),
         ),
-        ("claims", count(&|e| e.op == Op::Claim)),
+        ("claims", claimed.len()),
         (
             "cancels of QUEUED",
             count(&|e| {
                 matches!(e.outcome, Outcome::Cancelled(_))
-                    && e.execution.is_some_and(|id| !claimed.contains(&id))
+                    && e.execution.is_some_and(|id| !claimed.contains_key(&id))
             }),
         ),
         (
@@ -348,15 +381,23 @@ async fn a_random_concurrent_history_over_three_instances_is_linearizable() {
         ),
         (
             "finishes",
-            count(&|e| matches!(e.op, Op::Finish(_)) && e.outcome == Outcome::Changed(true)),
+            count(&|e| matches!(e.op, Op::Finish(..)) && e.outcome == Outcome::Changed(true)),
         ),
         (
             "late finishes",
-            count(&|e| matches!(e.op, Op::Finish(_)) && e.outcome == Outcome::Changed(false)),
+            count(&|e| matches!(e.op, Op::Finish(..)) && e.outcome == Outcome::Changed(false)),
+        ),
+        (
+            "finishes by a worker not holding the execution",
+            count(&|e| matches!(e.op, Op::Finish(_, w) if by_another(e, w))),
         ),
         (
             "stops marked",
-            count(&|e| e.op == Op::MarkStopped && e.outcome == Outcome::Changed(true)),
+            count(&|e| matches!(e.op, Op::MarkStopped(_)) && e.outcome == Outcome::Changed(true)),
+        ),
+        (
+            "stops by a worker not holding the execution",
+            count(&|e| matches!(e.op, Op::MarkStopped(w) if by_another(e, w))),
         ),
     ];
     println!("{kinds:?}");

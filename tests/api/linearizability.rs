@@ -26,19 +26,22 @@ pub enum State {
     Finished(ExecutionStatus),
 }
 
+/// A worker, by number.
+pub type Worker = u8;
+
 /// One call on one execution (or, for a refused submit, on its job).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {
     /// `POST /executions` that created this execution, or was refused 409.
     Submit,
-    /// A worker's claim that returned this execution.
-    Claim,
+    /// This worker's claim that returned this execution.
+    Claim(Worker),
     /// `POST /executions/{id}/cancel`, with or without `expectedStatus`.
     Cancel(Option<ExpectedStatus>),
-    /// The worker's finish with this outcome.
-    Finish(ExecutionStatus),
-    /// The worker's "stopped after a cancel" (sets `endTime`).
-    MarkStopped,
+    /// A worker's finish with this outcome: it applies only for the worker holding it (the fence).
+    Finish(ExecutionStatus, Worker),
+    /// A worker's "stopped after a cancel" (sets `endTime`), fenced like a finish.
+    MarkStopped(Worker),
     /// `GET /executions/{id}`.
     Read,
 }
@@ -73,14 +76,19 @@ pub struct Event {
     pub answered: Instant,
 }
 
-/// The sequential specification: the state after `op` in `state` and the answer it gives; None
-/// when no answer we record can come from that state (the submit of an existing execution, a claim
-/// returning one that is not QUEUED, a cancel of one that does not exist).
-pub fn step(state: State, op: Op) -> Option<(State, Outcome)> {
+/// The sequential specification: the state after `op` in `state` (held by `holder`, the worker
+/// that claimed it) and the answer it gives; None when no answer we record can come from that
+/// state (the submit of an existing execution, a claim returning one that is not QUEUED, a cancel
+/// of one that does not exist).
+pub fn step(
+    state: State,
+    holder: Option<Worker>,
+    op: Op,
+) -> Option<(State, Option<Worker>, Outcome)> {
     use State::*;
-    Some(match (op, state) {
+    let (after, answer) = match (op, state) {
         (Op::Submit, Absent) => (Queued, Outcome::Done),
-        (Op::Claim, Queued) => (Running, Outcome::Done),
+        (Op::Claim(w), Queued) => return Some((Running, Some(w), Outcome::Done)),
         (Op::Cancel(expected), Queued | Running) => {
             let current = if state == Queued {
                 ExecutionStatus::Queued
@@ -99,15 +107,18 @@ pub fn step(state: State, op: Op) -> Option<(State, Outcome)> {
         // A retried cancel is answered 200 unchanged, whatever it expected.
         (Op::Cancel(_), Cancelled { .. }) => (state, Outcome::Cancelled(state)),
         (Op::Cancel(_), Finished(s)) => (state, Outcome::Refused(s)),
-        (Op::Finish(outcome), Running) => (Finished(outcome), Outcome::Changed(true)),
-        (Op::Finish(_), _) => (state, Outcome::Changed(false)),
-        (Op::MarkStopped, Cancelled { stopped: false }) => {
+        (Op::Finish(outcome, w), Running) if holder == Some(w) => {
+            (Finished(outcome), Outcome::Changed(true))
+        }
+        (Op::Finish(..), _) => (state, Outcome::Changed(false)),
+        (Op::MarkStopped(w), Cancelled { stopped: false }) if holder == Some(w) => {
             (Cancelled { stopped: true }, Outcome::Changed(true))
         }
-        (Op::MarkStopped, _) => (state, Outcome::Changed(false)),
+        (Op::MarkStopped(_), _) => (state, Outcome::Changed(false)),
         (Op::Read, _) => (state, Outcome::Saw(state)),
-        (Op::Submit | Op::Claim | Op::Cancel(_), _) => return None,
-    })
+        (Op::Submit | Op::Claim(_) | Op::Cancel(_), _) => return None,
+    };
+    Some((after, holder, answer))
 }
 
 /// Whether an execution in this state holds its job: its `endTime` is not set, so no other
@@ -119,12 +130,13 @@ fn unstopped(state: State) -> bool {
     )
 }
 
-/// The state of one job: the state of each of its executions, by execution id.
-type JobState = Vec<(i64, State)>;
+/// The state of one job: the state of each of its executions and the worker holding it, by
+/// execution id.
+type JobState = Vec<(i64, State, Option<Worker>)>;
 
 /// The job's state after `event`, if the specification gives its recorded answer in `job`.
 fn apply(job: &JobState, event: &Event) -> Option<JobState> {
-    let holds = job.iter().any(|&(_, s)| unstopped(s));
+    let holds = job.iter().any(|&(_, s, _)| unstopped(s));
     let Some(id) = event.execution else {
         return (event.op == Op::Submit && event.outcome == Outcome::Conflict && holds)
             .then(|| job.clone());
@@ -132,16 +144,16 @@ fn apply(job: &JobState, event: &Event) -> Option<JobState> {
     if event.op == Op::Submit && holds {
         return None;
     }
-    let at = job.binary_search_by_key(&id, |&(i, _)| i);
-    let state = at.map_or(State::Absent, |i| job[i].1);
-    let (after, answer) = step(state, event.op)?;
+    let at = job.binary_search_by_key(&id, |&(i, _, _)| i);
+    let (state, holder) = at.map_or((State::Absent, None), |i| (job[i].1, job[i].2));
+    let (after, holder, answer) = step(state, holder, event.op)?;
     if answer != event.outcome {
         return None;
     }
     let mut job = job.clone();
     match at {
-        Ok(i) => job[i].1 = after,
-        Err(i) => job.insert(i, (id, after)),
+        Ok(i) => (job[i].1, job[i].2) = (after, holder),
+        Err(i) => job.insert(i, (id, after, holder)),
     }
     Some(job)
 }
@@ -289,6 +301,9 @@ mod tests {
     use Outcome::{Cancelled, Changed, Conflict, Done, Refused, Saw};
     const STOPPED: State = State::Cancelled { stopped: true };
     const STOPPING: State = State::Cancelled { stopped: false };
+    /// The worker that claims, and another one.
+    const W: Worker = 0;
+    const OTHER: Worker = 1;
 
     /// Two executions at once, each with concurrent calls whose answers only one order explains.
     fn valid_history() -> Vec<(i64, Op, Outcome, u64, u64)> {
@@ -297,21 +312,21 @@ mod tests {
             // The claim overlaps a cancel expecting QUEUED (refused: the claim came first), a read
             // that saw it still QUEUED (before the claim), and a cancel expecting RUNNING that
             // won (after the claim), which the worker's finish then found.
-            (1, Op::Claim, Done, 20, 60),
+            (1, Op::Claim(W), Done, 20, 60),
             (1, Op::Cancel(Q), Refused(Running), 25, 70),
             (1, Op::Read, Saw(State::Queued), 30, 40),
             (1, Op::Cancel(R), Cancelled(STOPPING), 35, 80),
-            (1, Op::Finish(Succeeded), Changed(false), 50, 90),
+            (1, Op::Finish(Succeeded, W), Changed(false), 50, 90),
             (1, Op::Cancel(None), Cancelled(STOPPING), 85, 95),
-            (1, Op::MarkStopped, Changed(true), 100, 110),
+            (1, Op::MarkStopped(W), Changed(true), 100, 110),
             (1, Op::Read, Saw(STOPPED), 105, 120),
             // The cancel without expectedStatus overlaps the claim but must come after it: a
             // cancel expecting QUEUED saw RUNNING before the cancel answered.
             (2, Op::Submit, Done, 30, 35),
             (2, Op::Cancel(None), Cancelled(STOPPING), 36, 50),
-            (2, Op::Claim, Done, 37, 45),
+            (2, Op::Claim(W), Done, 37, 45),
             (2, Op::Cancel(Q), Refused(Running), 46, 47),
-            (2, Op::Finish(Succeeded), Changed(false), 48, 60),
+            (2, Op::Finish(Succeeded, W), Changed(false), 48, 60),
         ]
     }
 
@@ -326,13 +341,13 @@ mod tests {
     fn a_finish_that_overwrote_a_cancel_is_caught() {
         let mut spec = valid_history();
         // The finish of execution 2, invoked after its cancel answered, changed it after all.
-        spec[13] = (2, Op::Finish(Succeeded), Changed(true), 51, 60);
+        spec[13] = (2, Op::Finish(Succeeded, W), Changed(true), 51, 60);
         let err = check(&history(&spec)).unwrap_err();
         assert_eq!(err.job, 2);
         assert_eq!(err.events.len(), 5, "{err}");
         // Overlapping the cancel it is still caught: had it come first, the cancel would have
         // been refused as SUCCEEDED instead of answering CANCELLED.
-        spec[13] = (2, Op::Finish(Succeeded), Changed(true), 40, 60);
+        spec[13] = (2, Op::Finish(Succeeded, W), Changed(true), 40, 60);
         assert_eq!(check(&history(&spec)).unwrap_err().job, 2);
     }
 
@@ -340,7 +355,7 @@ mod tests {
     fn a_cancel_expecting_queued_that_won_after_a_completed_claim_is_caught() {
         let h = history(&[
             (7, Op::Submit, Done, 0, 10),
-            (7, Op::Claim, Done, 20, 30),
+            (7, Op::Claim(W), Done, 20, 30),
             // Invoked after the claim had answered, yet it cancelled a QUEUED execution.
             (7, Op::Cancel(Q), Cancelled(STOPPED), 40, 50),
         ]);
@@ -352,16 +367,46 @@ mod tests {
         let h = history(&[
             (7, Op::Submit, Done, 0, 10),
             (7, Op::Cancel(Q), Cancelled(STOPPED), 20, 50),
-            (7, Op::Claim, Done, 25, 30),
+            (7, Op::Claim(W), Done, 25, 30),
         ]);
         assert_eq!(check(&h).unwrap_err().job, 7);
+    }
+
+    #[test]
+    fn only_the_worker_holding_an_execution_finishes_or_stops_it() {
+        // Another worker's finish and stop change nothing; the holder's do.
+        let valid = history(&[
+            (4, Op::Submit, Done, 0, 1),
+            (4, Op::Claim(W), Done, 2, 3),
+            (4, Op::Finish(Succeeded, OTHER), Changed(false), 4, 5),
+            (4, Op::Read, Saw(State::Running), 6, 7),
+            (4, Op::Cancel(None), Cancelled(STOPPING), 8, 9),
+            (4, Op::MarkStopped(OTHER), Changed(false), 10, 11),
+            (4, Op::Read, Saw(STOPPING), 12, 13),
+            (4, Op::MarkStopped(W), Changed(true), 14, 15),
+        ]);
+        check(&valid).unwrap();
+        // A finish by a worker that never claimed it, after the claim answered, changed it.
+        let fenced_through = history(&[
+            (4, Op::Submit, Done, 0, 1),
+            (4, Op::Claim(W), Done, 2, 3),
+            (4, Op::Finish(Succeeded, OTHER), Changed(true), 4, 5),
+        ]);
+        assert_eq!(check(&fenced_through).unwrap_err().job, 4);
+        let stopped_by_another = history(&[
+            (4, Op::Submit, Done, 0, 1),
+            (4, Op::Claim(W), Done, 2, 3),
+            (4, Op::Cancel(None), Cancelled(STOPPING), 4, 5),
+            (4, Op::MarkStopped(OTHER), Changed(true), 6, 7),
+        ]);
+        assert_eq!(check(&stopped_by_another).unwrap_err().job, 4);
     }
 
     #[test]
     fn a_stale_read_is_caught() {
         let h = history(&[
             (3, Op::Submit, Done, 0, 10),
-            (3, Op::Claim, Done, 20, 30),
+            (3, Op::Claim(W), Done, 20, 30),
             // Invoked after the claim answered, it still saw QUEUED.
             (3, Op::Read, Saw(State::Queued), 31, 40),
         ]);
@@ -369,7 +414,7 @@ mod tests {
         // Overlapping the claim, the same read is fine.
         let overlapping = history(&[
             (3, Op::Submit, Done, 0, 10),
-            (3, Op::Claim, Done, 20, 30),
+            (3, Op::Claim(W), Done, 20, 30),
             (3, Op::Read, Saw(State::Queued), 29, 40),
         ]);
         check(&overlapping).unwrap();
@@ -394,7 +439,10 @@ mod tests {
     fn the_search_handles_many_concurrent_reads() {
         // 100 overlapping reads around a claim: searched order by order, their interleavings
         // would never be exhausted; taken as soon as they fit, they cost nothing, both ways.
-        let mut spec = vec![(9, Op::Submit, Done, 0, 1), (9, Op::Claim, Done, 10, 500)];
+        let mut spec = vec![
+            (9, Op::Submit, Done, 0, 1),
+            (9, Op::Claim(W), Done, 10, 500),
+        ];
         for i in 0..100 {
             let seen = if i % 2 == 0 {
                 State::Queued
@@ -415,11 +463,11 @@ mod tests {
             (1, Some(10), Op::Submit, Done, 0, 10),
             // Refused while 10 is QUEUED; then 10 is cancelled while RUNNING.
             (1, None, Op::Submit, Conflict, 11, 12),
-            (1, Some(10), Op::Claim, Done, 13, 14),
+            (1, Some(10), Op::Claim(W), Done, 13, 14),
             (1, Some(10), Op::Cancel(None), Cancelled(STOPPING), 15, 16),
             // Refused while it stops; overlapping its stop, a submit may come just after it.
             (1, None, Op::Submit, Conflict, 17, 18),
-            (1, Some(10), Op::MarkStopped, Changed(true), 19, 30),
+            (1, Some(10), Op::MarkStopped(W), Changed(true), 19, 30),
             (1, None, Op::Submit, Conflict, 20, 25),
             (1, Some(11), Op::Submit, Done, 21, 31),
             // Another job is not held by this one's execution.

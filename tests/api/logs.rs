@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 use reqwest::{Method, StatusCode};
 use serde_json::{Map, Value, json};
 
-use crate::engine::{create_customers, create_masking_job, watch};
-use crate::helpers::{TestApp, TestDatabase, server_password, spawn_app, wait_until_ready};
+use crate::common::crm::{create_customers, create_masking_job};
+use crate::common::{TestApp, TestDatabase, server_password, spawn_app, wait_until_ready, watch};
 
 fn distinctive(what: &str) -> String {
     format!("{what}-{}", hex::encode(rand::random::<[u8; 6]>()))

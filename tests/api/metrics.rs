@@ -8,8 +8,8 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 use sqlx::ConnectOptions;
 
-use crate::engine::{ALL_OPTIONS, create_customers, create_masking_job, watch};
-use crate::helpers::{Settings, TestApp, server_options, spawn_app, spawn_app_with};
+use crate::common::crm::{ALL_OPTIONS, create_customers, create_masking_job};
+use crate::common::{Settings, TestApp, server_options, spawn_app, spawn_app_with, watch};
 
 /// One scrape, parsed.
 struct Scrape {

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{BASE, TestApp, spawn_app};
+use crate::common::{BASE, TestApp, spawn_app};
 
 async fn document(app: &TestApp) -> Value {
     let answer = app.call(Method::GET, "/openapi.json", None, None).await;

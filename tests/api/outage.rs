@@ -13,9 +13,9 @@ use serde_json::json;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
 
-use crate::engine::{create_customers, create_masking_job, sql_objects_state, watch};
-use crate::helpers::{Settings, server_options, spawn_app_with, wait_until_ready};
-use crate::maskd_serve::maskd_serve;
+use crate::common::crm::{create_customers, create_masking_job, sql_objects_state};
+use crate::common::maskd_serve::maskd_serve;
+use crate::common::{Settings, server_options, spawn_app_with, wait_until_ready, watch};
 
 /// A TCP proxy to the test PostgreSQL server that can be cut: every connection through it is
 /// dropped, and new ones are refused, until it is restored.

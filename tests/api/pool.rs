@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use maskd::db::{self, Db};
 
-use crate::helpers::TestDatabase;
+use crate::common::TestDatabase;
 
 const TIMEOUT: Duration = Duration::from_secs(15);
 

@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use sqlx::Connection;
 use sqlx::postgres::PgConnection;
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::common::{TestApp, spawn_app};
 
 const ITERATIONS: usize = 200;
 const CANCELLERS: usize = 3;
@@ -76,7 +76,7 @@ async fn claim_against_cancels_expecting_queued() {
                         a.error_message()
                     );
                 }
-                executions::finish(&app.pool, id, ExecutionStatus::Succeeded)
+                executions::finish(&app.pool, id, "race-worker", ExecutionStatus::Succeeded)
                     .await
                     .unwrap()
                     .unwrap();
@@ -132,7 +132,7 @@ async fn concurrent_cancels_of_a_running_execution_and_a_late_finish() {
         // The worker finishes at the same moment: either it wins (and every cancel is refused as
         // finished) or a cancel wins (and the finish changes nothing).
         let finished = if i % 2 == 0 {
-            executions::finish(&mut worker, id, ExecutionStatus::Succeeded)
+            executions::finish(&mut worker, id, "w", ExecutionStatus::Succeeded)
                 .await
                 .unwrap()
         } else {
@@ -158,13 +158,13 @@ async fn concurrent_cancels_of_a_running_execution_and_a_late_finish() {
             );
             assert_eq!(after["status"], "CANCELLED");
             assert!(
-                executions::finish(&mut worker, id, ExecutionStatus::Succeeded)
+                executions::finish(&mut worker, id, "w", ExecutionStatus::Succeeded)
                     .await
                     .unwrap()
                     .is_none()
             );
             assert!(
-                executions::finish(&mut worker, id, ExecutionStatus::Failed)
+                executions::finish(&mut worker, id, "w", ExecutionStatus::Failed)
                     .await
                     .unwrap()
                     .is_none()
@@ -174,7 +174,7 @@ async fn concurrent_cancels_of_a_running_execution_and_a_late_finish() {
                 "CANCELLED",
                 "a late finish never overwrites a cancel"
             );
-            executions::mark_stopped(&mut worker, id)
+            executions::mark_stopped(&mut worker, id, "w")
                 .await
                 .unwrap()
                 .unwrap();

@@ -5,7 +5,7 @@ use maskd::types::Role;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use crate::helpers::spawn_app;
+use crate::common::spawn_app;
 
 /// The role an operation needs (None: public), written out from the contract, not from the code:
 /// AUDITOR reads, OPERATOR also runs and cancels executions, ADMIN does everything.

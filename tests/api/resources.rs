@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::spawn_app;
+use crate::common::spawn_app;
 
 fn id(v: &Value, field: &str) -> i64 {
     v[field]
@@ -164,7 +164,7 @@ async fn connector_passwords_are_write_only_and_encrypted() {
         .await;
     let env = id(&env.body, "environmentId");
     // The server's real password where it needs one; any password works under trust auth.
-    let password = crate::helpers::server_password().unwrap_or_else(|| "Sup3r-Secret-Pw".into());
+    let password = crate::common::server_password().unwrap_or_else(|| "Sup3r-Secret-Pw".into());
     let mut body = app.connector_body(env);
     body["password"] = json!(password);
     let c = app.post("/database-connectors", body.clone()).await;

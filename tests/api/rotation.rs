@@ -10,7 +10,7 @@ use maskd::startup::Application;
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{
+use crate::common::{
     ADMIN_PASSWORD, Settings, TestApp, TestDatabase, config, server_password, spawn_app,
 };
 

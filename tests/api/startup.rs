@@ -9,7 +9,7 @@ use maskd::startup::Application;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use crate::helpers::{TestApp, TestDatabase, spawn_app};
+use crate::common::{TestApp, TestDatabase, spawn_app};
 
 fn config_for(url: String, admin: Option<&str>, secret: Option<&str>) -> Config {
     Config {
@@ -17,7 +17,7 @@ fn config_for(url: String, admin: Option<&str>, secret: Option<&str>) -> Config 
         secret_key: secret.map(Secret::new),
         db_pool_size: 4,
         token_ttl: std::time::Duration::from_secs(60),
-        ..crate::helpers::config(url, &crate::helpers::Settings::default())
+        ..crate::common::config(url, &crate::common::Settings::default())
     }
 }
 
@@ -81,7 +81,7 @@ async fn admin_bootstrap_only_on_an_empty_user_table() {
     let r = app
         .client
         .post(&url)
-        .json(&json!({"username": "admin", "password": crate::helpers::ADMIN_PASSWORD}))
+        .json(&json!({"username": "admin", "password": crate::common::ADMIN_PASSWORD}))
         .send()
         .await
         .unwrap();

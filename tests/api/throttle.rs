@@ -11,7 +11,7 @@ use maskd::types::Role;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{ADMIN_PASSWORD, BASE, Settings, TestApp, spawn_app_with};
+use crate::common::{ADMIN_PASSWORD, BASE, Settings, TestApp, spawn_app_with};
 
 struct Answer {
     status: StatusCode,

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::maskd_serve::maskd_serve;
+use crate::common::maskd_serve::maskd_serve;
 
 pub const ADMIN_PASSWORD: &str = "fault-suite-admin";
 /// Short, so that the pool-exhaustion scenario sees statements cancelled within the run.

@@ -12,7 +12,7 @@ use reqwest::Method;
 use serde_json::json;
 use tokio::task::JoinSet;
 
-use crate::fleet::{Answer, Api, Instance};
+use super::fleet::{Answer, Api, Instance};
 
 #[derive(Debug, Clone)]
 pub enum Op {

@@ -8,9 +8,9 @@ use chrono::{DateTime, Utc};
 use reqwest::Method;
 use serde_json::json;
 
-use crate::Stage;
-use crate::fleet::{ACQUIRE_TIMEOUT_SECS, Answer, STATEMENT_TIMEOUT_SECS, tail};
-use crate::load::{Call, Op};
+use super::fleet::{ACQUIRE_TIMEOUT_SECS, Answer, STATEMENT_TIMEOUT_SECS, tail};
+use super::load::{Call, Op};
+use super::scenarios::Stage;
 
 /// The longest any request may take: a wait for a pool connection, then two statements (the
 /// token check and the handler's) each cut by the statement timeout, and a margin for a busy
@@ -354,7 +354,10 @@ pub async fn check(stage: &Stage, calls: &[Call], burst: Option<&[Timed]>) -> St
     }
     tally.insert("objects left by a run, reported".into(), left.len());
     for i in 0..stage.jobs.len() {
-        let (index, trigger) = (crate::index_of(i), crate::trigger_of(i));
+        let (index, trigger) = (
+            super::scenarios::index_of(i),
+            super::scenarios::trigger_of(i),
+        );
         let index_there: bool = sqlx::query_scalar(
             "SELECT EXISTS (SELECT 1 FROM pg_indexes WHERE schemaname = 'crm' AND indexname = $1)",
         )

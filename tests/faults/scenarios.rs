@@ -1,21 +1,4 @@
-//! The fault suite: three `maskd serve` processes (the real binary) on one PostgreSQL, under a
-//! steady load of submits, cancels (with and without `expectedStatus`) and masking runs, with one
-//! fault injected per scenario: SIGKILL of an instance, a PostgreSQL restart, every maskd
-//! connection terminated, maskd's pool exhausted by blocked statements. After each, `verdict`
-//! checks that no execution was lost, stuck or run twice, that every cancel answered 200 was
-//! honoured, that every SQL object was restored or reported, and that the instances serve and run
-//! executions again without a restart.
-//!
-//! Each scenario runs on a PostgreSQL cluster of its own (see `cluster`), so that restarting it
-//! disturbs no other test; scenarios run one at a time. Instance logs are kept in
-//! `target/tmp/faults/<scenario>/`.
-
-mod cluster;
-mod fleet;
-mod load;
-#[path = "../common/maskd_serve.rs"]
-mod maskd_serve;
-mod verdict;
+//! The scenarios: one fault each, with the load before, during and after it, and the verdict.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -27,9 +10,10 @@ use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
 use tokio::task::JoinSet;
 
-use cluster::Cluster;
-use fleet::{ACQUIRE_TIMEOUT_SECS, Api, Instance, STATEMENT_TIMEOUT_SECS};
-use load::Load;
+use super::cluster::Cluster;
+use super::fleet::{self, ACQUIRE_TIMEOUT_SECS, Api, Instance, STATEMENT_TIMEOUT_SECS};
+use super::load::Load;
+use super::verdict;
 
 /// Jobs, each masking its own table of `ROWS` rows.
 const JOBS: usize = 12;

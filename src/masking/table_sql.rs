@@ -1,13 +1,12 @@
-//! Masking one table of a target database in place: resolve it in the target's catalog, count
-//! it, find the SQL objects in the way, and read and write it in key order, batch by batch.
-//! Every identifier comes from the target's catalog and is quoted there (`quote_ident`); values
-//! are bound.
+//! One table of a target database as a run sees it: looked up in the target's catalog (its key and
+//! masked columns), and the SQL that counts it and reads and writes it in key order, batch by
+//! batch. Every identifier comes from the target's catalog and is quoted there (`quote_ident`);
+//! values are bound.
 
 use sqlx::Row;
 use sqlx::postgres::{PgConnection, PgRow};
 
 use super::algorithms::Algorithm;
-use crate::sql_error::{self, sqlstate::*};
 
 #[derive(Debug, thiserror::Error)]
 pub enum TableError {
@@ -262,118 +261,4 @@ pub async fn write_batch(
         );
     }
     Ok(query.execute(conn).await?.rows_affected())
-}
-
-/// A SQL object in the way of masking, with the statements that disable and restore it.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct FoundObject {
-    pub object_type: String,
-    pub object_name: String,
-    pub table_name: String,
-    pub disable_sql: String,
-    pub restore_sql: String,
-    pub validate_sql: Option<String>,
-}
-
-/// The user triggers of the table that are enabled.
-pub async fn triggers(
-    conn: &mut PgConnection,
-    t: &ResolvedTable,
-) -> Result<Vec<FoundObject>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT 'TRIGGER' AS object_type, tgname::text AS object_name, $2 AS table_name,
-                'ALTER TABLE ' || $2 || ' DISABLE TRIGGER ' || quote_ident(tgname) AS disable_sql,
-                'ALTER TABLE ' || $2 || ' ENABLE ' ||
-                  CASE tgenabled WHEN 'R' THEN 'REPLICA ' WHEN 'A' THEN 'ALWAYS ' ELSE '' END ||
-                  'TRIGGER ' || quote_ident(tgname) AS restore_sql,
-                NULL::text AS validate_sql
-           FROM pg_trigger WHERE tgrelid = $1 AND NOT tgisinternal AND tgenabled <> 'D'
-          ORDER BY tgname",
-    )
-    .bind(sqlx::postgres::types::Oid(t.oid))
-    .bind(t.qualified.clone())
-    .fetch_all(conn)
-    .await
-}
-
-/// Foreign keys on the masked columns, or referencing them from other tables.
-pub async fn foreign_keys(
-    conn: &mut PgConnection,
-    t: &ResolvedTable,
-) -> Result<Vec<FoundObject>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT 'CONSTRAINT' AS object_type, conname::text AS object_name, conrelid::regclass::text AS table_name,
-                'ALTER TABLE ' || conrelid::regclass::text || ' DROP CONSTRAINT ' || quote_ident(conname) AS disable_sql,
-                'ALTER TABLE ' || conrelid::regclass::text || ' ADD CONSTRAINT ' || quote_ident(conname) || ' '
-                  || pg_get_constraintdef(oid) || ' NOT VALID' AS restore_sql,
-                'ALTER TABLE ' || conrelid::regclass::text || ' VALIDATE CONSTRAINT ' || quote_ident(conname) AS validate_sql
-           FROM pg_constraint
-          WHERE contype = 'f'
-            AND ((conrelid = $1 AND conkey && $2::int2[]) OR (confrelid = $1 AND confkey && $2::int2[]))
-          ORDER BY conname",
-    )
-    .bind(sqlx::postgres::types::Oid(t.oid))
-    .bind(t.masked_attnums())
-    .fetch_all(conn)
-    .await
-}
-
-/// Non-unique indexes on the masked columns.
-pub async fn indexes(
-    conn: &mut PgConnection,
-    t: &ResolvedTable,
-) -> Result<Vec<FoundObject>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT 'INDEX' AS object_type, ic.relname::text AS object_name, $3 AS table_name,
-                'DROP INDEX ' || quote_ident(n.nspname) || '.' || quote_ident(ic.relname) AS disable_sql,
-                pg_get_indexdef(i.indexrelid) AS restore_sql,
-                NULL::text AS validate_sql
-           FROM pg_index i
-           JOIN pg_class ic ON ic.oid = i.indexrelid
-           JOIN pg_namespace n ON n.oid = ic.relnamespace
-          WHERE i.indrelid = $1 AND NOT i.indisunique AND NOT i.indisprimary
-            AND i.indkey::int2[] && $2::int2[]
-          ORDER BY ic.relname",
-    )
-    .bind(sqlx::postgres::types::Oid(t.oid))
-    .bind(t.masked_attnums())
-    .bind(t.qualified.clone())
-    .fetch_all(conn)
-    .await
-}
-
-/// Runs a restore statement; an object that is already back (its disable never ran) counts as
-/// restored.
-pub async fn restore(conn: &mut PgConnection, restore_sql: &str) -> Result<(), sqlx::Error> {
-    match run_ddl(conn, restore_sql.to_owned()).await {
-        Ok(_) => Ok(()),
-        // A constraint or index that exists already.
-        Err(e) if sql_error::is(&e, DUPLICATE_OBJECT) || sql_error::is(&e, DUPLICATE_TABLE) => {
-            Ok(())
-        }
-        Err(e) => Err(e),
-    }
-}
-
-/// Validates a restored constraint against the rows as they are.
-pub async fn validate(conn: &mut PgConnection, validate_sql: &str) -> Result<(), sqlx::Error> {
-    run_ddl(conn, validate_sql.to_owned()).await
-}
-
-pub async fn disable(conn: &mut PgConnection, disable_sql: &str) -> Result<(), sqlx::Error> {
-    match run_ddl(conn, disable_sql.to_owned()).await {
-        Ok(_) => Ok(()),
-        // It is gone already.
-        Err(e) if sql_error::is(&e, UNDEFINED_OBJECT) => Ok(()),
-        Err(e) => Err(e),
-    }
-}
-
-/// Runs one DDL statement built from the catalog, through the simple query protocol. (Through
-/// `Executor::execute`, whose boxed future keeps the worker task `Send`; `raw_sql(..).execute`
-/// inside a spawned task trips rustc's "not general enough" error.)
-async fn run_ddl(conn: &mut PgConnection, sql: String) -> Result<(), sqlx::Error> {
-    use sqlx::Executor;
-    conn.execute(sql.as_str()).await?;
-    Ok(())
 }

@@ -1,0 +1,443 @@
+//! The life of one execution on the worker that holds it:
+//!
+//! 1. `run`: load the job and its target, run the job's runner until it returns or is stopped (a
+//!    cancel, the end of a shutdown's grace period), and learn how it ended ([`RunEnd`]);
+//! 2. restore or report the run's SQL objects, as [`sql_object_action`] says;
+//! 3. [`decide`] the ending from those two (a pure function), and make it through the store's
+//!    state machine: finish, mark stopped, or leave the execution to whoever holds it now.
+//!
+//! `end_orphan` is the same from step 2, for an execution taken over from a dead instance.
+
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use super::Instance;
+use super::events::{self, Event};
+use super::runner::{RunContext, RunError, Runner};
+use super::sql_objects::{self, Action, Settled};
+use crate::masking::target::Target;
+use crate::store::executions::{self, Execution};
+use crate::store::jobs::MaskingJob;
+use crate::store::{self, connectors};
+use crate::types::ExecutionStatus;
+
+/// How a run ended, as its worker learned it (or, for an orphan, as the takeover found it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunEnd {
+    /// The runner did all its work; `unmasked`: some values could not be masked.
+    Completed { unmasked: bool },
+    /// The runner could not go on (its `EXECUTION_FAILED` event is recorded already).
+    Failed,
+    /// A cancel stopped it.
+    Cancelled { graceful: bool },
+    /// The shutdown's grace period ended before it did.
+    ShutDown,
+    /// Taken over from a dead instance, in this status (RUNNING, or CANCELLED and not stopped).
+    Orphaned { cancelled: bool },
+    /// It is no longer this worker's (taken over), or already ended: not ours to end.
+    Elsewhere,
+    /// Stopped, but its state cannot be read: left to a takeover.
+    Unknown,
+}
+
+/// What the lifecycle does with the run's SQL objects, given how it ended.
+pub fn sql_object_action(end: &RunEnd) -> Action {
+    match end {
+        RunEnd::Cancelled { graceful: false } => Action::Report {
+            why: "the cancel was not graceful".into(),
+        },
+        RunEnd::Completed { .. }
+        | RunEnd::Failed
+        | RunEnd::Cancelled { graceful: true }
+        | RunEnd::ShutDown
+        | RunEnd::Orphaned { .. } => Action::Restore,
+        RunEnd::Elsewhere | RunEnd::Unknown => Action::Nothing,
+    }
+}
+
+/// How an execution is ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ending {
+    /// RUNNING -> `status`, after recording `event`.
+    Finish {
+        status: ExecutionStatus,
+        event: Option<Event>,
+    },
+    /// A CANCELLED execution's worker has stopped: set its `endTime`.
+    MarkStopped,
+    /// Do nothing: the execution is someone else's to end, or must be left to a takeover.
+    Leave { why: &'static str },
+}
+
+/// The ending of an execution from how its run ended and what became of its SQL objects.
+pub fn decide(end: &RunEnd, settled: Settled) -> Ending {
+    if settled == Settled::Unrecorded {
+        return Ending::Leave {
+            why: "what became of its SQL objects is not recorded; another instance will end it once its heartbeat lapses",
+        };
+    }
+    let finish = |status, event| Ending::Finish { status, event };
+    match end {
+        RunEnd::Completed { unmasked } => match settled {
+            Settled::Reported => finish(ExecutionStatus::Failed, None),
+            Settled::NotValidated => finish(ExecutionStatus::Warning, None),
+            _ if *unmasked => finish(ExecutionStatus::Warning, None),
+            _ => finish(ExecutionStatus::Succeeded, None),
+        },
+        RunEnd::Failed => finish(ExecutionStatus::Failed, None),
+        RunEnd::ShutDown => finish(ExecutionStatus::Failed, Some(Event::ShutDown)),
+        RunEnd::Orphaned { cancelled: false } => {
+            finish(ExecutionStatus::Failed, Some(Event::TakenOver))
+        }
+        RunEnd::Cancelled { .. } | RunEnd::Orphaned { cancelled: true } => Ending::MarkStopped,
+        RunEnd::Elsewhere => Ending::Leave {
+            why: "it was taken over or ended elsewhere",
+        },
+        RunEnd::Unknown => Ending::Leave {
+            why: "its state cannot be read; another instance will end it once its heartbeat lapses",
+        },
+    }
+}
+
+/// What the end of an execution came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    Finished(ExecutionStatus),
+    /// Cancelled, and its `endTime` set.
+    Stopped,
+    /// Not ended here (left to whoever holds it, or to a takeover).
+    Left,
+}
+
+/// Runs a claimed execution to its end. `aborting` says whether a stop is the shutdown's.
+pub(super) async fn run(
+    instance: &Instance,
+    execution: Execution,
+    stop: CancellationToken,
+    aborting: impl Fn() -> bool,
+) {
+    tracing::info!("execution started");
+    let (end, target) = match job_and_target(instance, &execution).await {
+        Ok((job, target)) => {
+            let end = run_job(instance, &execution, &job, &target, &stop, aborting).await;
+            (end, Ok(target))
+        }
+        Err(why) => (failed(instance, &execution, why.clone()).await, Err(why)),
+    };
+    let settled = sql_objects::settle(
+        instance,
+        execution.execution_id,
+        target.as_ref().map_err(String::as_str),
+        sql_object_action(&end),
+    )
+    .await;
+    end_as(instance, &execution, decide(&end, settled)).await;
+}
+
+/// Runs the job's runner, stopping it when `stop` fires; how it ended.
+async fn run_job(
+    instance: &Instance,
+    execution: &Execution,
+    job: &MaskingJob,
+    target: &Target,
+    stop: &CancellationToken,
+    aborting: impl Fn() -> bool,
+) -> RunEnd {
+    let mut ctx = RunContext::new(instance, execution, job, target, stop);
+    let mut runner = Runner::for_job(job);
+    let result = tokio::select! {
+        r = runner.run(&mut ctx) => r,
+        _ = stop.cancelled() => {
+            // The runner was dropped mid-flight: its connections are closed, but their backends
+            // may still be busy (or waiting for a lock). End them, which rolls the batch back at
+            // once.
+            for &pid in &ctx.sessions {
+                if let Err(e) = target.terminate_backend(pid).await {
+                    tracing::warn!(error = %e, pid, "cannot end the target backend of the stopped run");
+                }
+            }
+            Err(RunError::Stopped)
+        }
+    };
+    for event in ctx.unmasked.events() {
+        events::record(instance, execution.execution_id, &event).await;
+    }
+    match result {
+        Ok(()) => RunEnd::Completed {
+            unmasked: !ctx.unmasked.is_empty(),
+        },
+        Err(RunError::Failed(why)) => failed(instance, execution, why).await,
+        Err(RunError::Stopped) => why_stopped(instance, execution.execution_id, aborting()).await,
+    }
+}
+
+async fn failed(instance: &Instance, execution: &Execution, why: String) -> RunEnd {
+    tracing::warn!(reason = %why, "execution failed");
+    events::record(
+        instance,
+        execution.execution_id,
+        &Event::ExecutionFailed { why },
+    )
+    .await;
+    RunEnd::Failed
+}
+
+/// Why a run was stopped: a cancel, the shutdown, or a takeover (read from the execution).
+async fn why_stopped(instance: &Instance, execution_id: i64, aborting: bool) -> RunEnd {
+    let now = match executions::get(&instance.pool, execution_id).await {
+        Ok(Some(e)) => e,
+        Ok(None) => return RunEnd::Elsewhere,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot read the execution after it stopped");
+            return RunEnd::Unknown;
+        }
+    };
+    if now.worker_id.as_deref() != Some(instance.worker_id()) || now.end_time.is_some() {
+        return RunEnd::Elsewhere;
+    }
+    match now.status {
+        ExecutionStatus::Cancelled => RunEnd::Cancelled {
+            // Every cancel sets it; its absence would mean a row older than the flag.
+            graceful: now.cancel_graceful.unwrap_or(false),
+        },
+        ExecutionStatus::Running if aborting => RunEnd::ShutDown,
+        _ => RunEnd::Elsewhere,
+    }
+}
+
+/// Ends an execution taken over from an instance that stopped heartbeating: restores what its run
+/// disabled, then FAILED with `JOB_ABORTED`, or, if it had been cancelled, its `endTime`.
+pub(super) async fn end_orphan(instance: &Instance, orphan: Execution) -> Ended {
+    tracing::warn!(status = %orphan.status, "taking over an execution whose instance stopped heartbeating");
+    let target = match job_and_target(instance, &orphan).await {
+        Ok((_, t)) => Ok(t),
+        Err(why) => {
+            tracing::warn!(reason = %why, "cannot reach the target to restore SQL objects");
+            Err(why)
+        }
+    };
+    let end = RunEnd::Orphaned {
+        cancelled: orphan.status == ExecutionStatus::Cancelled,
+    };
+    let settled = sql_objects::settle(
+        instance,
+        orphan.execution_id,
+        target.as_ref().map_err(String::as_str),
+        sql_object_action(&end),
+    )
+    .await;
+    end_as(instance, &orphan, decide(&end, settled)).await
+}
+
+/// The execution's job, and the target it works on: its `targetConnectorId`, or its job's
+/// ruleset's connector. Err says why not, in words.
+async fn job_and_target(
+    instance: &Instance,
+    execution: &Execution,
+) -> Result<(MaskingJob, Target), String> {
+    let sql = |e: sqlx::Error| RunError::from(e).to_string();
+    let job = store::get::<MaskingJob>(&instance.pool, execution.job_id)
+        .await
+        .map_err(sql)?
+        .ok_or("the job no longer exists")?;
+    let details = match execution.target_connector_id {
+        Some(c) => connectors::connection_details(&instance.pool, c).await,
+        None => connectors::connection_details_of_ruleset(&instance.pool, job.ruleset_id).await,
+    }
+    .map_err(sql)?
+    .ok_or("the job's database connector no longer exists")?;
+    let id = details.database_connector_id;
+    let target = Target::of_connector(details, &instance.keys)
+        .map_err(|e| format!("database connector {id}: {e}"))?;
+    Ok((job, target))
+}
+
+/// A transition ending an execution is tried this many times (with a growing pause) before it is
+/// left to a takeover: a database that is restarting comes back within seconds.
+const END_ATTEMPTS: u32 = 4;
+
+/// Makes `ending` through the store, and says what it came to.
+async fn end_as(instance: &Instance, execution: &Execution, ending: Ending) -> Ended {
+    let id = execution.execution_id;
+    let worker = instance.worker_id();
+    match ending {
+        Ending::Leave { why } => {
+            tracing::info!(status = %execution.status, reason = why, "leaving the execution");
+            Ended::Left
+        }
+        Ending::Finish { status, event } => {
+            if let Some(event) = event {
+                events::record(instance, id, &event).await;
+            }
+            match retried(|| executions::finish(&instance.pool, id, worker, status)).await {
+                Some(Some(_)) => {
+                    tracing::info!(status = %status, "execution finished");
+                    Ended::Finished(status)
+                }
+                // A cancel won meanwhile: it stands, and this worker has stopped.
+                Some(None) => match mark_stopped(instance, id).await {
+                    Ended::Stopped => {
+                        tracing::info!("execution was cancelled as it finished; the cancel stands");
+                        Ended::Stopped
+                    }
+                    other => other,
+                },
+                None => Ended::Left,
+            }
+        }
+        Ending::MarkStopped => mark_stopped(instance, id).await,
+    }
+}
+
+/// Sets the `endTime` of a cancelled execution this worker has stopped, and observes the time from
+/// the cancel to now (both read from the database's clock).
+async fn mark_stopped(instance: &Instance, id: i64) -> Ended {
+    let worker = instance.worker_id();
+    match retried(|| executions::mark_stopped(&instance.pool, id, worker)).await {
+        Some(Some(stopped)) => {
+            if let (Some(cancel), Some(end)) = (stopped.cancel_time, stopped.end_time) {
+                let elapsed = (end - cancel).to_std().unwrap_or_default();
+                instance.metrics.observe_cancel_to_stop(elapsed);
+            }
+            tracing::info!("cancelled execution stopped");
+            Ended::Stopped
+        }
+        Some(None) => {
+            tracing::info!("the execution was taken over or ended elsewhere; leaving it");
+            Ended::Left
+        }
+        None => Ended::Left,
+    }
+}
+
+/// Runs an ending transition until it answers, `END_ATTEMPTS` times at most; None (logged) when it
+/// never did, which leaves the execution to a takeover once this worker stops heartbeating it.
+async fn retried<T, F, Fut>(transition: F) -> Option<T>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<T, sqlx::Error>>,
+{
+    let mut pause = Duration::from_millis(250);
+    for attempt in 1..=END_ATTEMPTS {
+        match transition().await {
+            Ok(answer) => return Some(answer),
+            Err(e) if attempt < END_ATTEMPTS => {
+                tracing::warn!(error = %e, attempt, "cannot record the end of the execution; trying again");
+                tokio::time::sleep(pause).await;
+                pause *= 2;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot record the end of the execution; another instance will once its heartbeat lapses");
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ExecutionStatus::*;
+
+    fn finished(status: ExecutionStatus) -> Ending {
+        Ending::Finish {
+            status,
+            event: None,
+        }
+    }
+
+    #[test]
+    fn a_completed_run_succeeds_warns_or_fails_by_its_values_and_objects() {
+        let clean = RunEnd::Completed { unmasked: false };
+        let unmasked = RunEnd::Completed { unmasked: true };
+        assert_eq!(decide(&clean, Settled::All), finished(Succeeded));
+        assert_eq!(decide(&clean, Settled::Untouched), finished(Succeeded));
+        assert_eq!(decide(&unmasked, Settled::All), finished(Warning));
+        assert_eq!(decide(&clean, Settled::NotValidated), finished(Warning));
+        assert_eq!(decide(&unmasked, Settled::NotValidated), finished(Warning));
+        assert_eq!(decide(&clean, Settled::Reported), finished(Failed));
+        assert_eq!(decide(&unmasked, Settled::Reported), finished(Failed));
+    }
+
+    #[test]
+    fn failures_shutdowns_and_takeovers_end_failed_with_their_event() {
+        for settled in [Settled::All, Settled::NotValidated, Settled::Reported] {
+            assert_eq!(decide(&RunEnd::Failed, settled), finished(Failed));
+            assert_eq!(
+                decide(&RunEnd::ShutDown, settled),
+                Ending::Finish {
+                    status: Failed,
+                    event: Some(Event::ShutDown)
+                }
+            );
+            assert_eq!(
+                decide(&RunEnd::Orphaned { cancelled: false }, settled),
+                Ending::Finish {
+                    status: Failed,
+                    event: Some(Event::TakenOver)
+                }
+            );
+        }
+    }
+
+    #[test]
+    fn a_cancelled_run_is_marked_stopped_whatever_became_of_its_objects() {
+        for end in [
+            RunEnd::Cancelled { graceful: true },
+            RunEnd::Cancelled { graceful: false },
+            RunEnd::Orphaned { cancelled: true },
+        ] {
+            for settled in [Settled::All, Settled::NotValidated, Settled::Reported] {
+                assert_eq!(decide(&end, settled), Ending::MarkStopped, "{end:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn an_execution_is_never_ended_while_its_objects_are_unrecorded() {
+        for end in [
+            RunEnd::Completed { unmasked: false },
+            RunEnd::Failed,
+            RunEnd::Cancelled { graceful: true },
+            RunEnd::Cancelled { graceful: false },
+            RunEnd::ShutDown,
+            RunEnd::Orphaned { cancelled: false },
+            RunEnd::Orphaned { cancelled: true },
+        ] {
+            assert!(
+                matches!(decide(&end, Settled::Unrecorded), Ending::Leave { .. }),
+                "{end:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn what_is_not_ours_is_left_and_its_objects_untouched() {
+        for end in [RunEnd::Elsewhere, RunEnd::Unknown] {
+            assert_eq!(sql_object_action(&end), Action::Nothing);
+            assert!(matches!(
+                decide(&end, Settled::Untouched),
+                Ending::Leave { .. }
+            ));
+        }
+    }
+
+    #[test]
+    fn only_an_abrupt_cancel_leaves_the_objects() {
+        assert!(matches!(
+            sql_object_action(&RunEnd::Cancelled { graceful: false }),
+            Action::Report { .. }
+        ));
+        for end in [
+            RunEnd::Completed { unmasked: true },
+            RunEnd::Failed,
+            RunEnd::Cancelled { graceful: true },
+            RunEnd::ShutDown,
+            RunEnd::Orphaned { cancelled: true },
+            RunEnd::Orphaned { cancelled: false },
+        ] {
+            assert_eq!(sql_object_action(&end), Action::Restore, "{end:?}");
+        }
+    }
+}

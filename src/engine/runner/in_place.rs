@@ -1,0 +1,205 @@
+//! In-place database masking: plan the ruleset's tables, count them (`rowsTotal` is -1 meanwhile),
+//! then for each table disable the SQL objects the job's options name, and read it in key order,
+//! mask the values on a blocking thread and write them back, batch by batch, committing every
+//! `commitSize` rows.
+
+use sqlx::Executor;
+use sqlx::postgres::PgConnection;
+use tokio_util::sync::CancellationToken;
+
+use super::{RunContext, RunError};
+use crate::engine::sql_objects;
+use crate::masking::algorithms::{Algorithm, MaskingKey};
+use crate::masking::sql_objects as catalog;
+use crate::masking::table_sql::{self, BatchRow, ColumnRule, ResolvedTable};
+use crate::masking::target;
+use crate::store::table_metadata;
+use crate::types::ExecutionStatus;
+use crate::types::target::FoundSqlObject;
+
+/// Rows read and written per statement; a transaction spans `commitSize` rows.
+const MAX_BATCH: i64 = 10_000;
+
+pub(in crate::engine) struct InPlaceMasking;
+
+/// One table to mask, with its execution component.
+struct TablePlan {
+    component_id: i64,
+    table_name: String,
+    key_column: Option<String>,
+    rules: Vec<ColumnRule>,
+}
+
+impl InPlaceMasking {
+    pub(super) async fn run(&mut self, ctx: &mut RunContext<'_>) -> Result<(), RunError> {
+        let plans = plan(ctx).await?;
+        let mut conn = ctx.connect_target().await?;
+        let schema = ctx.target.schema().to_owned();
+        let mut tables = Vec::with_capacity(plans.len());
+        let mut rows_total = 0;
+        for p in plans {
+            let t = table_sql::resolve(
+                &mut conn,
+                &schema,
+                &p.table_name,
+                p.key_column.as_deref(),
+                &p.rules,
+            )
+            .await?;
+            let n = table_sql::count_rows(&mut conn, &t).await?;
+            rows_total += n;
+            tables.push((p, t, n));
+        }
+        tracing::info!(tables = tables.len(), rows_total, target = %ctx.target.describe(), "counted");
+        ctx.progress.set_total(rows_total).await?;
+
+        for (p, t, n) in tables {
+            ctx.progress.start_component(p.component_id, n).await?;
+            let found = objects_in_the_way(&mut conn, &t, ctx).await?;
+            sql_objects::disable(ctx, &mut conn, found).await?;
+            let unmasked_before = ctx.unmasked.total();
+            let rows = mask_table(ctx, &mut conn, &p, &t).await?;
+            let status = if ctx.unmasked.total() > unmasked_before {
+                ExecutionStatus::Warning
+            } else {
+                ExecutionStatus::Succeeded
+            };
+            ctx.progress
+                .end_component(p.component_id, rows, status)
+                .await?;
+        }
+        ctx.progress.write().await?;
+        target::close(conn).await;
+        Ok(())
+    }
+}
+
+/// The tables to mask, each with its execution component.
+async fn plan(ctx: &RunContext<'_>) -> Result<Vec<TablePlan>, RunError> {
+    let columns = table_metadata::masked_columns(&ctx.instance.pool, ctx.job.ruleset_id).await?;
+    let mut plans: Vec<TablePlan> = Vec::new();
+    for c in columns {
+        let Some(algorithm) = Algorithm::from_name(&c.algorithm_name) else {
+            return Err(RunError::Failed(format!(
+                "column {}.{} names unknown algorithm '{}'",
+                c.table_name, c.column_name, c.algorithm_name
+            )));
+        };
+        if plans.last().is_none_or(|p| p.table_name != c.table_name) {
+            plans.push(TablePlan {
+                component_id: ctx.progress.new_component(&c.table_name).await?,
+                table_name: c.table_name.clone(),
+                key_column: c.key_column.clone(),
+                rules: vec![],
+            });
+        }
+        plans.last_mut().expect("pushed").rules.push(ColumnRule {
+            name: c.column_name,
+            algorithm,
+        });
+    }
+    Ok(plans)
+}
+
+/// The SQL objects of the table that the job's options say to disable or drop.
+async fn objects_in_the_way(
+    conn: &mut PgConnection,
+    t: &ResolvedTable,
+    ctx: &RunContext<'_>,
+) -> Result<Vec<FoundSqlObject>, RunError> {
+    let options = &ctx.job.database_masking_options;
+    let mut found = Vec::new();
+    if options.disable_triggers {
+        found.extend(catalog::triggers(conn, t).await?);
+    }
+    if options.disable_constraints {
+        found.extend(catalog::foreign_keys(conn, t).await?);
+    }
+    if options.drop_indexes {
+        found.extend(catalog::indexes(conn, t).await?);
+    }
+    Ok(found)
+}
+
+/// Masks one table in key order, committing every `commitSize` rows; the rows it masked.
+async fn mask_table(
+    ctx: &mut RunContext<'_>,
+    conn: &mut PgConnection,
+    p: &TablePlan,
+    t: &ResolvedTable,
+) -> Result<i64, RunError> {
+    let commit_size = ctx.job.database_masking_options.commit_size as i64;
+    let batch = commit_size.min(MAX_BATCH);
+    let algorithms: Vec<Algorithm> = t.columns.iter().map(|c| c.algorithm).collect();
+    let mut after: Option<String> = None;
+    let mut done = 0;
+    let mut uncommitted = 0;
+    conn.execute("BEGIN").await?;
+    loop {
+        let rows = table_sql::read_batch(conn, t, after.clone(), batch).await?;
+        if rows.is_empty() {
+            break;
+        }
+        after = rows.last().map(|r| r.key.clone());
+        let n = rows.len() as i64;
+        let key = ctx.instance.masking_key.clone();
+        let (algorithms_of_batch, stop) = (algorithms.clone(), ctx.stop.clone());
+        let masked =
+            tokio::task::spawn_blocking(move || mask_rows(&key, &algorithms_of_batch, rows, &stop))
+                .await
+                .map_err(|e| RunError::Failed(format!("masking a batch panicked: {e}")))?;
+        let Some((rows, failures)) = masked else {
+            return Err(RunError::Stopped);
+        };
+        for (c, &count) in t.columns.iter().zip(&failures) {
+            if count == 0 {
+                continue;
+            }
+            ctx.unmasked
+                .add(&t.name, &c.name, c.algorithm.name(), count, p.component_id);
+            if ctx.job.fail_immediately {
+                return Err(RunError::Failed(format!(
+                    "a value of {}.{} could not be masked by {} and the job fails immediately",
+                    t.name,
+                    c.name,
+                    c.algorithm.name()
+                )));
+            }
+        }
+        table_sql::write_batch(conn, t, &rows).await?;
+        uncommitted += n;
+        if uncommitted >= commit_size {
+            conn.execute("COMMIT; BEGIN").await?;
+            uncommitted = 0;
+        }
+        done += n;
+        ctx.progress.add(n, p.component_id, done).await?;
+    }
+    conn.execute("COMMIT").await?;
+    tracing::info!(table = %t.name, rows = done, "table masked");
+    Ok(done)
+}
+
+/// Masks a batch in place; returns it with the count of values each column could not mask. None
+/// when the run is stopped meanwhile: a blocking thread is not stopped by dropping the run, so it
+/// looks for itself.
+fn mask_rows(
+    key: &MaskingKey,
+    algorithms: &[Algorithm],
+    mut rows: Vec<BatchRow>,
+    stop: &CancellationToken,
+) -> Option<(Vec<BatchRow>, Vec<i64>)> {
+    let mut failures = vec![0; algorithms.len()];
+    for (n, row) in rows.iter_mut().enumerate() {
+        if n % 1024 == 0 && stop.is_cancelled() {
+            return None;
+        }
+        for (i, algorithm) in algorithms.iter().enumerate() {
+            match algorithm.mask(key, row.values[i].as_deref()) {
+                Ok(masked) => row.values[i] = masked,
+                Err(_) => failures[i] += 1,
+            }
+        }
+    }
+    Some((rows, failures))
+}

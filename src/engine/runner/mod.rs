@@ -1,0 +1,278 @@
+//! The work of a job, one kind of job per runner file, behind one lifecycle.
+//!
+//! A runner gets a [`RunContext`]: the execution and its job, the target, a progress reporter, the
+//! cancel signal, and the SQL-object register. It does the work and returns; it knows nothing of
+//! claims, heartbeats, cancels or how the execution ends, which are the lifecycle's. When the
+//! execution is cancelled (or the instance shuts down), the lifecycle drops the runner's future
+//! at its next await and ends the target sessions the runner opened through
+//! [`RunContext::connect_target`], so a runner stops within a second without checking for it
+//! (a runner with long blocking work checks `stop`).
+//!
+//! To add a kind of job: a file here with a type that has `async fn run(&mut self, ctx: &mut
+//! RunContext<'_>) -> Result<(), RunError>`, a variant of [`Runner`] and its arm in `for_job` and
+//! `run`. A runner that only reads its target (profiling) opens connections and never registers
+//! SQL objects; one with a source and a target (on-the-fly) gets its source from the job as this
+//! one gets its target. Whoever ends the execution restores what was registered, so work spread
+//! over several workers registers objects through the execution, never through one worker.
+
+mod in_place;
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use sqlx::postgres::PgConnection;
+use tokio_util::sync::CancellationToken;
+
+use super::Instance;
+use crate::masking::table_sql::TableError;
+use crate::masking::target::{Target, TargetError};
+use crate::sql_error::{self, sqlstate};
+use crate::store::components;
+use crate::store::executions::{self, Execution};
+use crate::store::jobs::MaskingJob;
+use crate::types::ExecutionStatus;
+
+/// The kinds of job there are.
+pub(super) enum Runner {
+    /// A masking job that masks its target's tables where they are.
+    InPlace(in_place::InPlaceMasking),
+}
+
+impl Runner {
+    /// The runner for an execution of `job`.
+    pub(super) fn for_job(_job: &MaskingJob) -> Runner {
+        // On-the-fly masking jobs cannot be created yet, so every job masks in place.
+        Runner::InPlace(in_place::InPlaceMasking)
+    }
+
+    pub(super) async fn run(&mut self, ctx: &mut RunContext<'_>) -> Result<(), RunError> {
+        match self {
+            Runner::InPlace(r) => r.run(ctx).await,
+        }
+    }
+}
+
+/// Why a run ended early.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum RunError {
+    /// The execution is no longer RUNNING on this worker (cancelled, or taken over).
+    #[error("stopped")]
+    Stopped,
+    /// The run cannot go on: the reason, in words, with what to do about it.
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl From<sqlx::Error> for RunError {
+    fn from(e: sqlx::Error) -> Self {
+        let why = format!(
+            "the database refused a statement: {}",
+            sql_error::describe(&e)
+        );
+        RunError::Failed(if sql_error::is(&e, sqlstate::FOREIGN_KEY_VIOLATION) {
+            format!(
+                "{why}. To mask columns that foreign keys use, set databaseMaskingOptions.disableConstraints on the job"
+            )
+        } else {
+            why
+        })
+    }
+}
+
+impl From<TableError> for RunError {
+    fn from(e: TableError) -> Self {
+        match e {
+            TableError::Sql(e) => e.into(),
+            other => RunError::Failed(other.to_string()),
+        }
+    }
+}
+
+impl From<TargetError> for RunError {
+    fn from(e: TargetError) -> Self {
+        RunError::Failed(e.to_string())
+    }
+}
+
+/// Everything a runner may use.
+pub(super) struct RunContext<'a> {
+    pub instance: &'a Instance,
+    pub execution: &'a Execution,
+    pub job: &'a MaskingJob,
+    /// The database the job works on.
+    pub target: &'a Target,
+    pub progress: Progress<'a>,
+    pub unmasked: UnmaskedValues,
+    /// Cancelled when the run must stop (the lifecycle also drops the run's future).
+    pub stop: &'a CancellationToken,
+    /// Backends of the target this run opened, ended by the lifecycle when the run is stopped.
+    pub(super) sessions: Vec<i32>,
+}
+
+impl<'a> RunContext<'a> {
+    pub(super) fn new(
+        instance: &'a Instance,
+        execution: &'a Execution,
+        job: &'a MaskingJob,
+        target: &'a Target,
+        stop: &'a CancellationToken,
+    ) -> Self {
+        RunContext {
+            instance,
+            execution,
+            job,
+            target,
+            progress: Progress::new(instance, execution.execution_id, job.feedback_size as i64),
+            unmasked: UnmaskedValues::default(),
+            stop,
+            sessions: vec![],
+        }
+    }
+
+    /// A connection to the target, named after the execution (so that a DBA can tell in
+    /// `pg_stat_activity` which one it is), whose backend is ended if the run is stopped.
+    pub async fn connect_target(&mut self) -> Result<PgConnection, RunError> {
+        let name = format!("maskd execution {}", self.execution.execution_id);
+        let mut conn = self.target.connect_as(&name).await?;
+        let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+            .fetch_one(&mut conn)
+            .await?;
+        self.sessions.push(pid);
+        Ok(conn)
+    }
+}
+
+/// Progress is written at least this often, so a cancel is also seen without its notification.
+const MAX_QUIET: Duration = Duration::from_millis(500);
+
+/// Rows done so far, written every `feedbackSize` rows (and at least every `MAX_QUIET`), and the
+/// execution's components. Writing is a guarded transition: when it changes nothing, the execution
+/// is no longer running here, and the run is told to stop.
+pub(super) struct Progress<'a> {
+    instance: &'a Instance,
+    execution_id: i64,
+    rows_total: i64,
+    rows_done: i64,
+    since_feedback: i64,
+    feedback: i64,
+    last_write: Instant,
+}
+
+impl<'a> Progress<'a> {
+    fn new(instance: &'a Instance, execution_id: i64, feedback: i64) -> Self {
+        Progress {
+            instance,
+            execution_id,
+            rows_total: -1,
+            rows_done: 0,
+            since_feedback: 0,
+            feedback,
+            last_write: Instant::now(),
+        }
+    }
+
+    /// The rows the run will work through, once counted (`rowsTotal` is -1 until then).
+    pub async fn set_total(&mut self, rows_total: i64) -> Result<(), RunError> {
+        self.rows_total = rows_total;
+        self.write().await
+    }
+
+    /// `rows` more done, of which the component has done `component_rows` in all.
+    pub async fn add(
+        &mut self,
+        rows: i64,
+        component_id: i64,
+        component_rows: i64,
+    ) -> Result<(), RunError> {
+        self.rows_done += rows;
+        self.instance.metrics.add_rows_masked(rows as u64);
+        self.since_feedback += rows;
+        if self.since_feedback >= self.feedback || self.last_write.elapsed() >= MAX_QUIET {
+            self.since_feedback = 0;
+            components::progress(&self.instance.pool, component_id, component_rows).await?;
+            self.write().await?;
+        }
+        Ok(())
+    }
+
+    /// Writes the rows done so far.
+    pub async fn write(&mut self) -> Result<(), RunError> {
+        self.last_write = Instant::now();
+        let running = executions::progress(
+            &self.instance.pool,
+            self.execution_id,
+            self.instance.worker_id(),
+            self.rows_done,
+            self.rows_total,
+        )
+        .await?;
+        if running {
+            Ok(())
+        } else {
+            Err(RunError::Stopped)
+        }
+    }
+
+    /// A new (QUEUED) component of the execution, e.g. a table; its id.
+    pub async fn new_component(&self, name: &str) -> Result<i64, RunError> {
+        Ok(components::create(&self.instance.pool, self.execution_id, name).await?)
+    }
+
+    pub async fn start_component(&self, id: i64, rows_total: i64) -> Result<(), RunError> {
+        Ok(components::start(&self.instance.pool, id, rows_total).await?)
+    }
+
+    /// Ends a component the run completed, with the rows it did.
+    pub async fn end_component(
+        &self,
+        id: i64,
+        rows: i64,
+        status: ExecutionStatus,
+    ) -> Result<(), RunError> {
+        components::progress(&self.instance.pool, id, rows).await?;
+        Ok(components::end(&self.instance.pool, id, status).await?)
+    }
+}
+
+/// Values a run could not mask and left as they were: (table, column, algorithm) -> (count,
+/// component). Each becomes an `UNMASKED_DATA` event when the run ends, however it ends.
+#[derive(Debug, Default)]
+pub(super) struct UnmaskedValues(BTreeMap<(String, String, &'static str), (i64, i64)>);
+
+impl UnmaskedValues {
+    pub fn add(
+        &mut self,
+        table: &str,
+        column: &str,
+        algorithm: &'static str,
+        count: i64,
+        component_id: i64,
+    ) {
+        self.0
+            .entry((table.to_owned(), column.to_owned(), algorithm))
+            .or_insert((0, component_id))
+            .0 += count;
+    }
+
+    pub fn total(&self) -> i64 {
+        self.0.values().map(|(count, _)| count).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// `UNMASKED_DATA` events, one per column and algorithm.
+    pub(super) fn events(&self) -> impl Iterator<Item = super::events::Event> + '_ {
+        self.0
+            .iter()
+            .map(|((table, column, algorithm), (count, component_id))| {
+                super::events::Event::UnmaskedData {
+                    object: format!("{table}.{column}"),
+                    algorithm,
+                    count: *count,
+                    component_id: *component_id,
+                }
+            })
+    }
+}

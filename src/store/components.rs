@@ -1,0 +1,96 @@
+//! Execution components: one per table (or, for later kinds of job, per file) an execution works
+//! through. They end with their execution, in the statement that ends it (`executions::finish`,
+//! `executions::mark_stopped`); a run ends each one it completes itself.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::{FromRow, PgExecutor};
+
+use super::Resource;
+use crate::types::{ExecutionStatus, serde_helpers};
+
+#[derive(Debug, Clone, Serialize, FromRow, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ExecutionComponent {
+    pub execution_component_id: i64,
+    pub component_name: String,
+    pub execution_id: i64,
+    pub status: ExecutionStatus,
+    pub rows_masked: i64,
+    pub rows_total: Option<i64>,
+    #[serde(serialize_with = "serde_helpers::opt_time")]
+    pub start_time: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "serde_helpers::opt_time")]
+    pub end_time: Option<DateTime<Utc>>,
+}
+
+impl Resource for ExecutionComponent {
+    const NOUN: &'static str = "execution component";
+    const TABLE: &'static str = "execution_components";
+    const ID: &'static str = "execution_component_id";
+    const COLUMNS: &'static str = "execution_component_id, component_name, execution_id, status, rows_masked, \
+         rows_total, start_time, end_time";
+}
+
+/// Creates a QUEUED component of an execution.
+pub async fn create(
+    db: impl PgExecutor<'_>,
+    execution_id: i64,
+    name: &str,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO execution_components (execution_id, component_name) VALUES ($1, $2)
+         RETURNING execution_component_id",
+    )
+    .bind(execution_id)
+    .bind(name)
+    .fetch_one(db)
+    .await
+}
+
+/// QUEUED -> RUNNING, with the rows it will work through.
+pub async fn start(db: impl PgExecutor<'_>, id: i64, rows_total: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE execution_components SET status = 'RUNNING', start_time = now(), rows_total = $2
+          WHERE execution_component_id = $1 AND status = 'QUEUED'",
+    )
+    .bind(id)
+    .bind(rows_total)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Rows done so far, while it is RUNNING.
+pub async fn progress(
+    db: impl PgExecutor<'_>,
+    id: i64,
+    rows_masked: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE execution_components SET rows_masked = $2
+          WHERE execution_component_id = $1 AND status = 'RUNNING'",
+    )
+    .bind(id)
+    .bind(rows_masked)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Ends a component the run completed (unless its execution's end ended it first).
+pub async fn end(
+    db: impl PgExecutor<'_>,
+    id: i64,
+    status: ExecutionStatus,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE execution_components SET status = $2, end_time = now()
+          WHERE execution_component_id = $1 AND end_time IS NULL",
+    )
+    .bind(id)
+    .bind(status)
+    .execute(db)
+    .await?;
+    Ok(())
+}

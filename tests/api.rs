@@ -1,0 +1,30 @@
+//! The `api` test target: the API suite in `api/`, each test on its own database (created from a
+//! migrated template) driving the real application over HTTP, or the store's transitions directly;
+//! and the support the test targets share, in `common/`.
+
+mod common;
+
+mod api {
+    mod auth;
+    mod cancel;
+    mod console;
+    mod deployment;
+    mod engine;
+    mod errors;
+    mod executions;
+    mod hostile;
+    mod instances;
+    mod linear_history;
+    mod linearizability;
+    mod logs;
+    mod metrics;
+    mod openapi;
+    mod outage;
+    mod pool;
+    mod races;
+    mod rbac;
+    mod resources;
+    mod rotation;
+    mod startup;
+    mod throttle;
+}
