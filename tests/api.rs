@@ -26,5 +26,7 @@ mod api {
     mod resources;
     mod rotation;
     mod startup;
+    mod store_transitions;
+    mod takeover;
     mod throttle;
 }

@@ -215,7 +215,7 @@ async fn unrestored(instance: &Instance, execution_id: i64) -> Option<Vec<SqlObj
     match store::unrestored(&instance.pool, execution_id).await {
         Ok(objects) => Some(objects),
         Err(e) => {
-            tracing::error!(error = %e, "cannot list the SQL objects of the execution; it stays open until another instance takes it over");
+            tracing::error!(error = %e, "cannot list the SQL objects of the run: the execution stays open until another instance takes it over");
             None
         }
     }

@@ -6,7 +6,10 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::Row;
 
-use crate::common::crm::{ALL_OPTIONS, create_customers, create_masking_job, sql_objects_state};
+use crate::common::crm::{
+    ALL_OPTIONS, create_customers, create_masking_job, create_masking_job_on, sql_objects_state,
+};
+use crate::common::proxy::Proxy;
 use crate::common::{Settings, TestApp, spawn_app_with, watch};
 
 fn ended(e: &Value) -> bool {
@@ -406,5 +409,60 @@ async fn a_table_without_a_key_fails_clearly() {
     assert!(
         cause.contains("orders") && cause.contains("keyColumn"),
         "{cause}"
+    );
+}
+
+/// A run whose target goes away mid-run fails, and names in an event the SQL objects it left
+/// disabled and why they are not back (its restore could not reach the target either).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_whose_target_goes_away_reports_the_objects_it_left() {
+    let app = spawn_app_with(Settings {
+        workers: 1,
+        ..Default::default()
+    })
+    .await;
+    create_customers(&app, 100_000).await;
+    let proxy = Proxy::start().await;
+    let connector = app.create_connector_on_port(proxy.port).await;
+    let job = create_masking_job_on(&app, connector, ALL_OPTIONS()).await;
+    let id = app.submit(job).await;
+    wait_until_masking(&app, id).await;
+    proxy.cut();
+    let last = watch(&app, id, ended).await.pop().unwrap();
+    assert_eq!(last["status"], "FAILED", "{last}");
+    let events = app
+        .get(&format!("/execution-events?execution_id={id}"))
+        .await
+        .body;
+    let of_type = |t: &str| {
+        events["responseList"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["eventType"] == t)
+            .unwrap_or_else(|| panic!("no {t} in {events}"))
+            .clone()
+    };
+    let failed = of_type("EXECUTION_FAILED");
+    assert!(
+        failed["cause"].as_str().unwrap().contains("connection"),
+        "{failed}"
+    );
+    let left = of_type("SQL_OBJECTS_LEFT_DISABLED");
+    let cause = left["cause"].as_str().unwrap();
+    assert!(cause.contains("the target cannot be reached"), "{cause}");
+    for name in [
+        "customers_bump",
+        "customers_last_name",
+        "customers_phone_born",
+        "orders_customer_email_fkey",
+    ] {
+        assert!(cause.contains(name), "{cause}");
+    }
+    assert_eq!(left["count"], 4);
+    assert_eq!(
+        sql_objects_state(&app).await,
+        ("D".to_owned(), 0, false, false),
+        "left as the event says"
     );
 }

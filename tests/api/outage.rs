@@ -5,60 +5,15 @@
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use tokio::net::{TcpListener, TcpStream};
-use tokio::task::JoinSet;
 
 use crate::common::crm::{create_customers, create_masking_job, sql_objects_state};
 use crate::common::maskd_serve::maskd_serve;
-use crate::common::{Settings, server_options, spawn_app_with, wait_until_ready, watch};
-
-/// A TCP proxy to the test PostgreSQL server that can be cut: every connection through it is
-/// dropped, and new ones are refused, until it is restored.
-struct Proxy {
-    port: u16,
-    up: Arc<AtomicBool>,
-    links: Arc<Mutex<JoinSet<()>>>,
-}
-
-impl Proxy {
-    async fn start() -> Proxy {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let server = server_options();
-        let upstream = format!("{}:{}", server.get_host(), server.get_port());
-        let up = Arc::new(AtomicBool::new(true));
-        let links = Arc::new(Mutex::new(JoinSet::new()));
-        let (up2, links2) = (up.clone(), links.clone());
-        tokio::spawn(async move {
-            while let Ok((mut client, _)) = listener.accept().await {
-                if !up2.load(Ordering::SeqCst) {
-                    continue; // dropped: the client sees the connection closed
-                }
-                let upstream = upstream.clone();
-                links2.lock().unwrap().spawn(async move {
-                    if let Ok(mut server) = TcpStream::connect(&upstream).await {
-                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
-                    }
-                });
-            }
-        });
-        Proxy { port, up, links }
-    }
-
-    fn cut(&self) {
-        self.up.store(false, Ordering::SeqCst);
-        self.links.lock().unwrap().abort_all();
-    }
-
-    fn restore(&self) {
-        self.up.store(true, Ordering::SeqCst);
-    }
-}
+use crate::common::proxy::Proxy;
+use crate::common::{Settings, spawn_app_with, wait_until_ready, watch};
 
 /// A `maskd serve` process whose log lines arrive on `log`; killed when dropped.
 struct Instance {

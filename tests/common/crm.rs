@@ -56,6 +56,11 @@ pub async fn create_customers(app: &TestApp, rows: i64) {
 /// the job id.
 pub async fn create_masking_job(app: &TestApp, options: Value) -> i64 {
     let connector = app.create_connector().await;
+    create_masking_job_on(app, connector, options).await
+}
+
+/// The same, on `connector`.
+pub async fn create_masking_job_on(app: &TestApp, connector: i64, options: Value) -> i64 {
     let rs = app
         .post(
             "/database-rulesets",

@@ -47,6 +47,12 @@ impl TestApp {
     /// A new environment and a connector in it to this test's database, schema `target`; returns
     /// the connector id.
     pub async fn create_connector(&self) -> i64 {
+        self.create_connector_on_port(server_options().get_port())
+            .await
+    }
+
+    /// The same, through `port` (a proxy's) instead of the server's.
+    pub async fn create_connector_on_port(&self, port: u16) -> i64 {
         let name = format!("env-{}", hex::encode(rand::random::<[u8; 4]>()));
         let env = self
             .post(
@@ -55,12 +61,9 @@ impl TestApp {
             )
             .await;
         assert_eq!(env.status, StatusCode::CREATED, "{:?}", env.body);
-        let connector = self
-            .post(
-                "/database-connectors",
-                self.connector_body(env.body["environmentId"].as_i64().unwrap()),
-            )
-            .await;
+        let mut body = self.connector_body(env.body["environmentId"].as_i64().unwrap());
+        body["port"] = json!(port);
+        let connector = self.post("/database-connectors", body).await;
         assert_eq!(
             connector.status,
             StatusCode::CREATED,

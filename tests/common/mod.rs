@@ -6,6 +6,7 @@ pub mod crm;
 pub mod database;
 pub mod fixtures;
 pub mod maskd_serve;
+pub mod proxy;
 
 pub use app::{
     ADMIN_PASSWORD, BASE, Settings, TestApp, config, spawn_app, spawn_app_with, wait_until_ready,

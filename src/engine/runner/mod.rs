@@ -65,10 +65,15 @@ pub(super) enum RunError {
 
 impl From<sqlx::Error> for RunError {
     fn from(e: sqlx::Error) -> Self {
-        let why = format!(
-            "the database refused a statement: {}",
-            sql_error::describe(&e)
-        );
+        let why = match &e {
+            sqlx::Error::Database(_) => {
+                format!(
+                    "the database refused a statement: {}",
+                    sql_error::describe(&e)
+                )
+            }
+            _ => format!("a statement failed: {}", sql_error::describe(&e)),
+        };
         RunError::Failed(if sql_error::is(&e, sqlstate::FOREIGN_KEY_VIOLATION) {
             format!(
                 "{why}. To mask columns that foreign keys use, set databaseMaskingOptions.disableConstraints on the job"
