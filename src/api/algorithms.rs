@@ -91,7 +91,7 @@ fn page_of<T: Serialize>(req: &HttpRequest, items: Vec<T>) -> ApiResult<HttpResp
 ///
 /// Without paging parameters it answers every algorithm.
 #[utoipa::path(get, path = "/algorithms", operation_id = "getAllAlgorithms", tag = "algorithm",
-    params(crate::api::openapi::PageParams),
+    params(super::request::PageParams),
     responses((status = 200, description = "A page of them", body = crate::types::Paged<AlgorithmView>)),
 )]
 pub async fn list(_user: AuthUser, req: HttpRequest) -> ApiResult<HttpResponse> {
@@ -117,7 +117,7 @@ pub async fn get_one(_user: AuthUser, name: web::Path<String>) -> ApiResult<Http
 
 /// Lists the built-in domains and their default algorithms.
 #[utoipa::path(get, path = "/domains", operation_id = "getAllDomains", tag = "domain",
-    params(crate::api::openapi::PageParams),
+    params(super::request::PageParams),
     responses((status = 200, description = "A page of them", body = crate::types::Paged<DomainView>)),
 )]
 pub async fn domains(_user: AuthUser, req: HttpRequest) -> ApiResult<HttpResponse> {
@@ -137,7 +137,7 @@ pub async fn get_domain(_user: AuthUser, name: web::Path<String>) -> ApiResult<H
 
 /// Lists the syncable objects: one per algorithm.
 #[utoipa::path(get, path = "/syncable-objects", operation_id = "getAllSyncableObjects", tag = "syncableObject",
-    params(crate::api::openapi::PageParams),
+    params(super::request::PageParams),
     responses((status = 200, description = "A page of them", body = crate::types::Paged<SyncableObject>)),
 )]
 pub async fn syncable_objects(_user: AuthUser, req: HttpRequest) -> ApiResult<HttpResponse> {
@@ -155,7 +155,7 @@ pub async fn syncable_objects(_user: AuthUser, req: HttpRequest) -> ApiResult<Ht
 
 /// Lists file connectors: always empty, since maskd masks databases.
 #[utoipa::path(get, path = "/file-connectors", operation_id = "getAllFileConnectors", tag = "fileConnector",
-    params(crate::api::openapi::PageParams),
+    params(super::request::PageParams),
     responses((status = 200, description = "An empty page", body = crate::types::Paged<serde_json::Value>)),
 )]
 pub async fn file_connectors(_user: AuthUser, req: HttpRequest) -> ApiResult<HttpResponse> {
@@ -164,7 +164,7 @@ pub async fn file_connectors(_user: AuthUser, req: HttpRequest) -> ApiResult<Htt
 
 /// Lists file rulesets: always empty, since maskd masks databases.
 #[utoipa::path(get, path = "/file-rulesets", operation_id = "getAllFileRulesets", tag = "fileRuleset",
-    params(crate::api::openapi::PageParams),
+    params(super::request::PageParams),
     responses((status = 200, description = "An empty page", body = crate::types::Paged<serde_json::Value>)),
 )]
 pub async fn file_rulesets(_user: AuthUser, req: HttpRequest) -> ApiResult<HttpResponse> {

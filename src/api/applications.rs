@@ -10,7 +10,7 @@ use crate::types::Role;
 
 /// Lists applications.
 #[utoipa::path(get, path = "/applications", operation_id = "getAllApplications", tag = "application",
-    params(crate::api::openapi::PageParams),
+    params(super::request::PageParams),
     responses((status = 200, description = "A page of them, in ascending id order", body = crate::types::Paged<Application>)),
 )]
 pub async fn list(
@@ -49,7 +49,7 @@ struct NewApplication {
     request_body = NewApplication,
     responses(
         (status = 201, description = "Created", body = Application),
-        (status = 409, description = "An application of this name exists", body = crate::api::openapi::ErrorAnswer),
+        (status = 409, description = "An application of this name exists", body = super::error::ErrorAnswer),
     ),
 )]
 pub async fn create(
@@ -74,7 +74,7 @@ pub async fn create(
     params(("applicationId" = i64, Path, minimum = 1)),
     responses(
         (status = 200, description = "Deleted; the body is empty"),
-        (status = 409, description = "Environments still belong to it", body = crate::api::openapi::ErrorAnswer),
+        (status = 409, description = "Environments still belong to it", body = super::error::ErrorAnswer),
     ),
 )]
 pub async fn delete_one(

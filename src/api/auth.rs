@@ -109,9 +109,9 @@ struct LoginAnswer {
     request_body = LoginBody,
     responses(
         (status = 200, description = "Logged in", body = LoginAnswer),
-        (status = 401, description = "Wrong username or password", body = crate::api::openapi::ErrorAnswer),
+        (status = 401, description = "Wrong username or password", body = super::error::ErrorAnswer),
         (status = 429, description = "Too many failed logins for this username from this address, or from this address: try again after Retry-After seconds (the password is not checked meanwhile)",
-            body = crate::api::openapi::ErrorAnswer,
+            body = super::error::ErrorAnswer,
             headers(("Retry-After" = u64, description = "Seconds until logins are accepted again"))),
     ),
 )]

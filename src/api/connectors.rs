@@ -13,7 +13,7 @@ use crate::types::serde_helpers::{Int, present};
 
 /// Lists database connectors (never their passwords).
 #[utoipa::path(get, path = "/database-connectors", operation_id = "getAllDatabaseConnectors", tag = "databaseConnector",
-    params(crate::api::openapi::PageParams, ("environment_id" = Option<i64>, Query, minimum = 1, description = "Only the connectors of this environment")),
+    params(super::request::PageParams, ("environment_id" = Option<i64>, Query, minimum = 1, description = "Only the connectors of this environment")),
     responses((status = 200, description = "A page of them, in ascending id order", body = crate::types::Paged<DatabaseConnector>)),
 )]
 pub async fn list(
@@ -93,8 +93,8 @@ fn check_database_type(value: Option<&str>) -> ApiResult<()> {
     request_body = Body,
     responses(
         (status = 201, description = "Created", body = DatabaseConnector),
-        (status = 409, description = "A connector of this name exists", body = crate::api::openapi::ErrorAnswer),
-        (status = 404, description = "The environment does not exist", body = crate::api::openapi::ErrorAnswer),
+        (status = 409, description = "A connector of this name exists", body = super::error::ErrorAnswer),
+        (status = 404, description = "The environment does not exist", body = super::error::ErrorAnswer),
     ),
 )]
 pub async fn create(
@@ -145,7 +145,7 @@ pub async fn create(
     request_body = Body,
     responses(
         (status = 200, description = "The whole updated object", body = DatabaseConnector),
-        (status = 409, description = "A connector of this name exists", body = crate::api::openapi::ErrorAnswer),
+        (status = 409, description = "A connector of this name exists", body = super::error::ErrorAnswer),
     ),
 )]
 pub async fn update(
@@ -196,7 +196,7 @@ pub async fn update(
     params(("databaseConnectorId" = i64, Path, minimum = 1)),
     responses(
         (status = 200, description = "Deleted; the body is empty"),
-        (status = 409, description = "Rulesets still use it", body = crate::api::openapi::ErrorAnswer),
+        (status = 409, description = "Rulesets still use it", body = super::error::ErrorAnswer),
     ),
 )]
 pub async fn delete_one(
@@ -216,7 +216,7 @@ pub async fn delete_one(
     params(("databaseConnectorId" = i64, Path, minimum = 1)),
     responses(
         (status = 200, description = "Whether maskd could connect", body = ConnectionTest),
-        (status = 409, description = "The stored password cannot be decrypted with the current MASKD_SECRET_KEY", body = crate::api::openapi::ErrorAnswer),
+        (status = 409, description = "The stored password cannot be decrypted with the current MASKD_SECRET_KEY", body = super::error::ErrorAnswer),
     ),
 )]
 pub async fn test(

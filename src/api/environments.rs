@@ -12,7 +12,7 @@ use crate::types::serde_helpers::Int;
 
 /// Lists environments.
 #[utoipa::path(get, path = "/environments", operation_id = "getAllEnvironments", tag = "environment",
-    params(crate::api::openapi::PageParams, ("application_id" = Option<i64>, Query, minimum = 1, description = "Only the environments of this application")),
+    params(super::request::PageParams, ("application_id" = Option<i64>, Query, minimum = 1, description = "Only the environments of this application")),
     responses((status = 200, description = "A page of them, in ascending id order", body = crate::types::Paged<Environment>)),
 )]
 pub async fn list(
@@ -74,8 +74,8 @@ fn purpose(value: Option<String>) -> ApiResult<Option<String>> {
     request_body = Body,
     responses(
         (status = 201, description = "Created", body = Environment),
-        (status = 409, description = "An environment of this name exists", body = crate::api::openapi::ErrorAnswer),
-        (status = 404, description = "The application given by applicationId does not exist", body = crate::api::openapi::ErrorAnswer),
+        (status = 409, description = "An environment of this name exists", body = super::error::ErrorAnswer),
+        (status = 404, description = "The application given by applicationId does not exist", body = super::error::ErrorAnswer),
     ),
 )]
 pub async fn create(
@@ -125,7 +125,7 @@ pub async fn create(
     request_body = Body,
     responses(
         (status = 200, description = "The whole updated object", body = Environment),
-        (status = 409, description = "An environment of this name exists", body = crate::api::openapi::ErrorAnswer),
+        (status = 409, description = "An environment of this name exists", body = super::error::ErrorAnswer),
     ),
 )]
 pub async fn update(
@@ -169,7 +169,7 @@ pub async fn update(
     params(("environmentId" = i64, Path, minimum = 1)),
     responses(
         (status = 200, description = "Deleted; the body is empty"),
-        (status = 409, description = "Connectors, rulesets or jobs still belong to it", body = crate::api::openapi::ErrorAnswer),
+        (status = 409, description = "Connectors, rulesets or jobs still belong to it", body = super::error::ErrorAnswer),
     ),
 )]
 pub async fn delete_one(

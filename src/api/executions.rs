@@ -16,7 +16,7 @@ use crate::types::{ExecutionStatus, ExpectedStatus, Role};
 
 /// Lists executions.
 #[utoipa::path(get, path = "/executions", operation_id = "getAllExecutions", tag = "execution",
-    params(crate::api::openapi::PageParams, ("job_id" = Option<i64>, Query, minimum = 1, description = "Only the executions of this job"), ("execution_status" = Option<ExecutionStatus>, Query, description = "Only the executions in this status")),
+    params(super::request::PageParams, ("job_id" = Option<i64>, Query, minimum = 1, description = "Only the executions of this job"), ("execution_status" = Option<ExecutionStatus>, Query, description = "Only the executions in this status")),
     responses((status = 200, description = "A page of them, in ascending id order", body = crate::types::Paged<Execution>)),
 )]
 pub async fn list(
@@ -66,8 +66,8 @@ struct NewExecution {
     request_body = NewExecution,
     responses(
         (status = 201, description = "Created", body = Execution),
-        (status = 409, description = "The job has an execution that is QUEUED, RUNNING, or CANCELLED but not yet stopped", body = crate::api::openapi::ErrorAnswer),
-        (status = 404, description = "The job, or a connector given, does not exist", body = crate::api::openapi::ErrorAnswer),
+        (status = 409, description = "The job has an execution that is QUEUED, RUNNING, or CANCELLED but not yet stopped", body = super::error::ErrorAnswer),
+        (status = 404, description = "The job, or a connector given, does not exist", body = super::error::ErrorAnswer),
     ),
 )]
 pub async fn create(
@@ -169,7 +169,7 @@ async fn explain_refused_submission(state: &AppState, s: &Submission) -> ApiErro
     ),
     responses(
         (status = 200, description = "The execution as it stands after the cancel", body = Execution),
-        (status = 400, description = "The status differs from expectedStatus, or the execution has already finished; errorMessage names the status. Also a bad executionId, expectedStatus or graceful", body = crate::api::openapi::ErrorAnswer),
+        (status = 400, description = "The status differs from expectedStatus, or the execution has already finished; errorMessage names the status. Also a bad executionId, expectedStatus or graceful", body = super::error::ErrorAnswer),
     ),
 )]
 pub async fn cancel(

@@ -12,7 +12,7 @@ use crate::types::serde_helpers::{Int, present};
 
 /// Lists masking jobs.
 #[utoipa::path(get, path = "/masking-jobs", operation_id = "getAllMaskingJobs", tag = "maskingJob",
-    params(crate::api::openapi::PageParams, ("environment_id" = Option<i64>, Query, minimum = 1, description = "Only the jobs whose ruleset is in this environment")),
+    params(super::request::PageParams, ("environment_id" = Option<i64>, Query, minimum = 1, description = "Only the jobs whose ruleset is in this environment")),
     responses((status = 200, description = "A page of them, in ascending id order", body = crate::types::Paged<MaskingJob>)),
 )]
 pub async fn list(
@@ -135,8 +135,8 @@ fn fields(body: Body) -> ApiResult<JobFields> {
     request_body = Body,
     responses(
         (status = 201, description = "Created", body = MaskingJob),
-        (status = 409, description = "A job of this name exists", body = crate::api::openapi::ErrorAnswer),
-        (status = 404, description = "The ruleset does not exist", body = crate::api::openapi::ErrorAnswer),
+        (status = 409, description = "A job of this name exists", body = super::error::ErrorAnswer),
+        (status = 404, description = "The ruleset does not exist", body = super::error::ErrorAnswer),
     ),
 )]
 pub async fn create(
@@ -176,7 +176,7 @@ pub async fn create(
     request_body = Body,
     responses(
         (status = 200, description = "The whole updated object", body = MaskingJob),
-        (status = 409, description = "A job of this name exists", body = crate::api::openapi::ErrorAnswer),
+        (status = 409, description = "A job of this name exists", body = super::error::ErrorAnswer),
     ),
 )]
 pub async fn update(
@@ -211,7 +211,7 @@ pub async fn update(
     params(("maskingJobId" = i64, Path, minimum = 1)),
     responses(
         (status = 200, description = "Deleted; the body is empty"),
-        (status = 409, description = "The job has an execution that has not stopped", body = crate::api::openapi::ErrorAnswer),
+        (status = 409, description = "The job has an execution that has not stopped", body = super::error::ErrorAnswer),
     ),
 )]
 pub async fn delete_one(

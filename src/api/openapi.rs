@@ -8,12 +8,11 @@
 use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use actix_web::web::{self, ServiceConfig};
 use actix_web::{HttpRequest, HttpResponse};
-use serde::Serialize;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::openapi::{Content, Ref, RefOr, Response};
-use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
+use utoipa::{Modify, OpenApi};
 
-use super::error::ApiResult;
+use super::error::{ApiResult, ErrorAnswer};
 use super::system::API_VERSION;
 use super::{
     algorithms, applications, auth, connectors, environments, executions, jobs, reports, rulesets,
@@ -67,27 +66,6 @@ use crate::types::{ExecutionStatus, ExpectedStatus};
     ),
 )]
 pub struct ApiDoc;
-
-/// What every error answer carries.
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ErrorAnswer {
-    /// What is wrong, in words, and what to do about it.
-    pub error_message: String,
-}
-
-/// `page_number` and `page_size` of every list.
-#[derive(IntoParams)]
-#[into_params(parameter_in = Query)]
-#[allow(dead_code)] // read by utoipa only; lists parse these through `request::QueryParams`
-pub struct PageParams {
-    /// The page to answer, from 1. A page past the last one is refused with 400.
-    #[param(minimum = 1)]
-    page_number: Option<i64>,
-    /// Items on a page (default 1000).
-    #[param(minimum = 1, maximum = 10000)]
-    page_size: Option<i64>,
-}
 
 /// The document, generated once.
 pub fn api_doc() -> &'static utoipa::openapi::OpenApi {

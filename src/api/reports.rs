@@ -20,7 +20,7 @@ fn by_execution(req: &HttpRequest) -> ApiResult<(Vec<Filter>, crate::types::Page
 
 /// Lists execution components: one per masked table.
 #[utoipa::path(get, path = "/execution-components", operation_id = "getAllExecutionComponents", tag = "executionComponent",
-    params(crate::api::openapi::PageParams, ("execution_id" = Option<i64>, Query, minimum = 1, description = "Only the components of this execution")),
+    params(super::request::PageParams, ("execution_id" = Option<i64>, Query, minimum = 1, description = "Only the components of this execution")),
     responses((status = 200, description = "A page of them, in ascending id order", body = crate::types::Paged<ExecutionComponent>)),
 )]
 pub async fn list_components(
@@ -47,7 +47,7 @@ pub async fn get_component(
 
 /// Lists execution events.
 #[utoipa::path(get, path = "/execution-events", operation_id = "getAllExecutionEvents", tag = "executionEvent",
-    params(crate::api::openapi::PageParams, ("execution_id" = Option<i64>, Query, minimum = 1, description = "Only the events of this execution")),
+    params(super::request::PageParams, ("execution_id" = Option<i64>, Query, minimum = 1, description = "Only the events of this execution")),
     responses((status = 200, description = "A page of them, in ascending id order", body = crate::types::Paged<ExecutionEvent>)),
 )]
 pub async fn list_events(

@@ -61,6 +61,19 @@ impl QueryParams {
     }
 }
 
+/// `page_number` and `page_size` of every list, as the OpenAPI document describes them.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // read by utoipa only; lists parse these through `QueryParams::page`
+pub struct PageParams {
+    /// The page to answer, from 1. A page past the last one is refused with 400.
+    #[param(minimum = 1)]
+    page_number: Option<i64>,
+    /// Items on a page (default 1000).
+    #[param(minimum = 1, maximum = 10000)]
+    page_size: Option<i64>,
+}
+
 /// The JSON body; an empty body reads as `{}`.
 pub fn json<T: DeserializeOwned>(req: &HttpRequest, body: &Bytes) -> ApiResult<T> {
     if let Some(ct) = req.headers().get(CONTENT_TYPE) {

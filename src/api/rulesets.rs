@@ -11,7 +11,7 @@ use crate::types::serde_helpers::Int;
 
 /// Lists database rulesets.
 #[utoipa::path(get, path = "/database-rulesets", operation_id = "getAllDatabaseRulesets", tag = "databaseRuleset",
-    params(crate::api::openapi::PageParams, ("environment_id" = Option<i64>, Query, minimum = 1, description = "Only the rulesets whose connector is in this environment")),
+    params(super::request::PageParams, ("environment_id" = Option<i64>, Query, minimum = 1, description = "Only the rulesets whose connector is in this environment")),
     responses((status = 200, description = "A page of them, in ascending id order", body = crate::types::Paged<DatabaseRuleset>)),
 )]
 pub async fn list(
@@ -58,8 +58,8 @@ struct Body {
     request_body = Body,
     responses(
         (status = 201, description = "Created", body = DatabaseRuleset),
-        (status = 409, description = "A ruleset of this name exists", body = crate::api::openapi::ErrorAnswer),
-        (status = 404, description = "The connector does not exist", body = crate::api::openapi::ErrorAnswer),
+        (status = 409, description = "A ruleset of this name exists", body = super::error::ErrorAnswer),
+        (status = 404, description = "The connector does not exist", body = super::error::ErrorAnswer),
     ),
 )]
 pub async fn create(
@@ -95,7 +95,7 @@ pub async fn create(
     request_body = Body,
     responses(
         (status = 200, description = "The whole updated object", body = DatabaseRuleset),
-        (status = 409, description = "A ruleset of this name exists", body = crate::api::openapi::ErrorAnswer),
+        (status = 409, description = "A ruleset of this name exists", body = super::error::ErrorAnswer),
     ),
 )]
 pub async fn update(
@@ -135,7 +135,7 @@ pub async fn update(
     params(("databaseRulesetId" = i64, Path, minimum = 1)),
     responses(
         (status = 200, description = "Deleted; the body is empty"),
-        (status = 409, description = "Jobs still use it", body = crate::api::openapi::ErrorAnswer),
+        (status = 409, description = "Jobs still use it", body = super::error::ErrorAnswer),
     ),
 )]
 pub async fn delete_one(

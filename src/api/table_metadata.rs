@@ -19,7 +19,7 @@ use crate::types::serde_helpers::{Int, present};
 
 /// Lists table metadata.
 #[utoipa::path(get, path = "/table-metadata", operation_id = "getAllTableMetadata", tag = "tableMetadata",
-    params(crate::api::openapi::PageParams, ("ruleset_id" = Option<i64>, Query, minimum = 1, description = "Only the tables of this ruleset")),
+    params(super::request::PageParams, ("ruleset_id" = Option<i64>, Query, minimum = 1, description = "Only the tables of this ruleset")),
     responses((status = 200, description = "A page of them, in ascending id order", body = crate::types::Paged<TableMetadata>)),
 )]
 pub async fn list(
@@ -70,9 +70,9 @@ struct TableBody {
     request_body = TableBody,
     responses(
         (status = 201, description = "Created", body = TableMetadata),
-        (status = 409, description = "The table is in the ruleset already", body = crate::api::openapi::ErrorAnswer),
-        (status = 400, description = "A field is missing or invalid, or the table is not in the target's catalog", body = crate::api::openapi::ErrorAnswer),
-        (status = 404, description = "The ruleset does not exist", body = crate::api::openapi::ErrorAnswer),
+        (status = 409, description = "The table is in the ruleset already", body = super::error::ErrorAnswer),
+        (status = 400, description = "A field is missing or invalid, or the table is not in the target's catalog", body = super::error::ErrorAnswer),
+        (status = 404, description = "The ruleset does not exist", body = super::error::ErrorAnswer),
     ),
 )]
 pub async fn create(
@@ -187,7 +187,7 @@ pub async fn update(
     params(("tableMetadataId" = i64, Path, minimum = 1)),
     responses(
         (status = 200, description = "Deleted; the body is empty"),
-        (status = 409, description = "An execution that has not stopped uses it", body = crate::api::openapi::ErrorAnswer),
+        (status = 409, description = "An execution that has not stopped uses it", body = super::error::ErrorAnswer),
     ),
 )]
 pub async fn delete_one(
@@ -201,7 +201,7 @@ pub async fn delete_one(
 
 /// Lists column metadata.
 #[utoipa::path(get, path = "/column-metadata", operation_id = "getAllColumnMetadata", tag = "columnMetadata",
-    params(crate::api::openapi::PageParams, ("table_metadata_id" = Option<i64>, Query, minimum = 1, description = "Only the columns of this table")),
+    params(super::request::PageParams, ("table_metadata_id" = Option<i64>, Query, minimum = 1, description = "Only the columns of this table")),
     responses((status = 200, description = "A page of them, in ascending id order", body = crate::types::Paged<ColumnMetadata>)),
 )]
 pub async fn list_columns(
