@@ -1,5 +1,6 @@
 //! Parsing what a request carries into domain values, with errors that name the culprit.
-//! Handlers parse here, after authentication, so an anonymous caller always gets 401 first.
+//! Handlers parse here; the route's role check (`auth::RequireRole`) runs before any handler, so an
+//! anonymous caller always gets 401 first, and a caller without the role 403.
 
 use actix_web::HttpRequest;
 use actix_web::http::header::CONTENT_TYPE;

@@ -53,7 +53,7 @@ async fn the_document_lists_exactly_the_routes_the_app_serves() {
         .collect();
     let registered: BTreeSet<(String, String)> = maskd::api::ROUTES
         .iter()
-        .map(|(method, path)| (method.to_string(), path.to_string()))
+        .map(|route| (route.method.to_string(), route.path.to_string()))
         .collect();
     assert_eq!(
         documented.difference(&registered).collect::<Vec<_>>(),
