@@ -33,8 +33,6 @@ struct NewApplication {
 }
 
 /// Creates an application.
-///
-/// Role: ADMIN.
 #[utoipa::path(post, path = "/applications", operation_id = "createApplication", tag = "application",
     request_body = NewApplication,
     responses(
@@ -56,8 +54,6 @@ pub async fn create(
 }
 
 /// Deletes an application.
-///
-/// Role: ADMIN.
 #[utoipa::path(delete, path = "/applications/{applicationId}", operation_id = "deleteApplication", tag = "application",
     params(("applicationId" = i64, Path, minimum = 1)),
     responses(

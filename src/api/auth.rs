@@ -182,7 +182,7 @@ struct LoginAnswer {
 /// usernames, logins for it are answered 429 for 30 seconds, doubled with each further failure up
 /// to 15 minutes. Failures are forgotten 15 minutes after the last one or the end of its block;
 /// a successful login forgets the username's failures from that address.
-#[utoipa::path(post, path = "/login", operation_id = "login", tag = "login", security(()),
+#[utoipa::path(post, path = "/login", operation_id = "login", tag = "login",
     request_body = LoginBody,
     responses(
         (status = 200, description = "Logged in", body = LoginAnswer),

@@ -78,7 +78,7 @@ fn check_database_type(value: Option<&str>) -> ApiResult<()> {
 
 /// Creates a database connector.
 ///
-/// The password is stored encrypted and is never answered. Role: ADMIN.
+/// The password is stored encrypted and is never answered.
 #[utoipa::path(post, path = "/database-connectors", operation_id = "createDatabaseConnector", tag = "databaseConnector",
     request_body = Body,
     responses(
@@ -127,7 +127,7 @@ pub async fn create(
 
 /// Changes a database connector.
 ///
-/// Changes the fields the body carries; ids and creation fields cannot change. Role: ADMIN.
+/// Changes the fields the body carries; ids and creation fields cannot change.
 #[utoipa::path(put, path = "/database-connectors/{databaseConnectorId}", operation_id = "updateDatabaseConnector", tag = "databaseConnector",
     params(("databaseConnectorId" = i64, Path, minimum = 1)),
     request_body = Body,
@@ -176,8 +176,6 @@ pub async fn update(
 }
 
 /// Deletes a database connector.
-///
-/// Role: ADMIN.
 #[utoipa::path(delete, path = "/database-connectors/{databaseConnectorId}", operation_id = "deleteDatabaseConnector", tag = "databaseConnector",
     params(("databaseConnectorId" = i64, Path, minimum = 1)),
     responses(
@@ -192,7 +190,7 @@ pub async fn delete_one(state: web::Data<AppState>, req: HttpRequest) -> ApiResu
 /// Tests a database connector.
 ///
 /// Connects to the connector's database: `{"response": "Connection Succeeded"}`, or
-/// `{"response": "Connection Failed", "reason": ...}`. Role: ADMIN.
+/// `{"response": "Connection Failed", "reason": ...}`.
 #[utoipa::path(post, path = "/database-connectors/{databaseConnectorId}/test", operation_id = "testDatabaseConnector", tag = "databaseConnector",
     params(("databaseConnectorId" = i64, Path, minimum = 1)),
     responses(

@@ -59,7 +59,7 @@ fn purpose(value: Option<String>) -> ApiResult<Option<String>> {
 /// Creates an environment.
 ///
 /// Name its application by `applicationId`, or by `applicationName` (created when missing, as
-/// Delphix does). Role: ADMIN.
+/// Delphix does).
 #[utoipa::path(post, path = "/environments", operation_id = "createEnvironment", tag = "environment",
     request_body = Body,
     responses(
@@ -107,7 +107,7 @@ pub async fn create(
 
 /// Changes an environment.
 ///
-/// Changes the fields the body carries; ids and creation fields cannot change. Role: ADMIN.
+/// Changes the fields the body carries; ids and creation fields cannot change.
 #[utoipa::path(put, path = "/environments/{environmentId}", operation_id = "updateEnvironment", tag = "environment",
     params(("environmentId" = i64, Path, minimum = 1)),
     request_body = Body,
@@ -149,8 +149,6 @@ pub async fn update(
 }
 
 /// Deletes an environment.
-///
-/// Role: ADMIN.
 #[utoipa::path(delete, path = "/environments/{environmentId}", operation_id = "deleteEnvironment", tag = "environment",
     params(("environmentId" = i64, Path, minimum = 1)),
     responses(

@@ -52,8 +52,6 @@ struct NewExecution {
 }
 
 /// Runs a masking job: a new QUEUED execution, claimed by a free worker on any instance.
-///
-/// Role: OPERATOR.
 #[utoipa::path(post, path = "/executions", operation_id = "createExecution", tag = "execution",
     request_body = NewExecution,
     responses(
@@ -151,7 +149,7 @@ async fn explain_refused_submission(state: &AppState, s: &Submission) -> ApiErro
 /// One conditional statement decides, and the answer comes from its result. A QUEUED execution
 /// gets its endTime at once; a RUNNING one is CANCELLED when this answers, and its worker (on any
 /// instance) stops within a second and then sets endTime. A retried cancel of a CANCELLED execution
-/// answers 200 with it unchanged. Role: OPERATOR.
+/// answers 200 with it unchanged.
 #[utoipa::path(post, path = "/executions/{executionId}/cancel", operation_id = "cancelExecution", tag = "execution",
     params(
         ("executionId" = i64, Path, minimum = 1, description = "The ID of the execution to cancel"),

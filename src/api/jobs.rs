@@ -120,8 +120,6 @@ fn fields(body: Body) -> ApiResult<JobFields> {
 }
 
 /// Creates a masking job.
-///
-/// Role: ADMIN.
 #[utoipa::path(post, path = "/masking-jobs", operation_id = "createMaskingJob", tag = "maskingJob",
     request_body = Body,
     responses(
@@ -160,7 +158,7 @@ pub async fn create(
 
 /// Changes a masking job.
 ///
-/// Changes the fields the body carries; ids and creation fields cannot change. Role: ADMIN.
+/// Changes the fields the body carries; ids and creation fields cannot change.
 #[utoipa::path(put, path = "/masking-jobs/{maskingJobId}", operation_id = "updateMaskingJob", tag = "maskingJob",
     params(("maskingJobId" = i64, Path, minimum = 1)),
     request_body = Body,
@@ -193,8 +191,6 @@ pub async fn update(
 }
 
 /// Deletes a masking job and its finished executions.
-///
-/// Role: ADMIN.
 #[utoipa::path(delete, path = "/masking-jobs/{maskingJobId}", operation_id = "deleteMaskingJob", tag = "maskingJob",
     params(("maskingJobId" = i64, Path, minimum = 1)),
     responses(

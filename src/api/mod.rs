@@ -96,8 +96,12 @@ macro_rules! table_route {
 }
 
 /// Declares every endpoint under the base paths once, `method(role) => module::handler`, grouped
-/// by path: `endpoints` registers them with actix, each behind the check of its role, and `ROUTES`
-/// lists them, so the OpenAPI document can be checked against what is really served.
+/// by path: `endpoints` registers them with actix, each behind the check of its role; `ROUTES`
+/// lists them, for the OpenAPI document's security and 401/403 answers, and to check the document
+/// against what is really served; `Operations` collects their handlers' `#[utoipa::path]`s.
+///
+/// Handlers are taken as `module::function` idents, not a `path` fragment, which utoipa's derive
+/// could not split into the module and the `__path_` struct it generates beside the function.
 macro_rules! endpoint_table {
     ($($path:literal { $($method:ident($role:ident) => $module:ident::$handler:ident),+ $(,)? })*) => {
         /// Every endpoint under the base paths, with the role it needs.
@@ -112,6 +116,12 @@ macro_rules! endpoint_table {
                 web::resource($path)$(.route(table_route!($method, $role, $module::$handler)))+
             );)*
         }
+
+        /// The OpenAPI operations of every handler of the table, in its order; `openapi::api_doc`
+        /// merges them with the rest of the document.
+        #[derive(utoipa::OpenApi)]
+        #[openapi(paths($($($module::$handler),+),*))]
+        struct Operations;
     };
 }
 

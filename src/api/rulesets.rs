@@ -42,8 +42,6 @@ struct Body {
 }
 
 /// Creates a database ruleset.
-///
-/// Role: ADMIN.
 #[utoipa::path(post, path = "/database-rulesets", operation_id = "createDatabaseRuleset", tag = "databaseRuleset",
     request_body = Body,
     responses(
@@ -77,7 +75,7 @@ pub async fn create(
 
 /// Changes a database ruleset.
 ///
-/// Changes the fields the body carries; ids and creation fields cannot change. Role: ADMIN.
+/// Changes the fields the body carries; ids and creation fields cannot change.
 #[utoipa::path(put, path = "/database-rulesets/{databaseRulesetId}", operation_id = "updateDatabaseRuleset", tag = "databaseRuleset",
     params(("databaseRulesetId" = i64, Path, minimum = 1)),
     request_body = Body,
@@ -115,8 +113,6 @@ pub async fn update(
 }
 
 /// Deletes a database ruleset and its table and column metadata.
-///
-/// Role: ADMIN.
 #[utoipa::path(delete, path = "/database-rulesets/{databaseRulesetId}", operation_id = "deleteDatabaseRuleset", tag = "databaseRuleset",
     params(("databaseRulesetId" = i64, Path, minimum = 1)),
     responses(

@@ -55,7 +55,6 @@ struct TableBody {
 /// Adds a table of the target database to a ruleset.
 ///
 /// maskd reads the table's columns from the target's catalog and creates their column metadata.
-/// Role: ADMIN.
 #[utoipa::path(post, path = "/table-metadata", operation_id = "createTableMetadata", tag = "tableMetadata",
     request_body = TableBody,
     responses(
@@ -121,7 +120,7 @@ pub async fn create(
 
 /// Changes a table metadata (its key column).
 ///
-/// Changes the fields the body carries; ids and creation fields cannot change. Role: ADMIN.
+/// Changes the fields the body carries; ids and creation fields cannot change.
 #[utoipa::path(put, path = "/table-metadata/{tableMetadataId}", operation_id = "updateTableMetadata", tag = "tableMetadata",
     params(("tableMetadataId" = i64, Path, minimum = 1)),
     request_body = TableBody,
@@ -167,8 +166,6 @@ pub async fn update(
 }
 
 /// Removes a table from its ruleset.
-///
-/// Role: ADMIN.
 #[utoipa::path(delete, path = "/table-metadata/{tableMetadataId}", operation_id = "deleteTableMetadata", tag = "tableMetadata",
     params(("tableMetadataId" = i64, Path, minimum = 1)),
     responses(
@@ -228,7 +225,7 @@ struct ColumnBody {
 /// removing the algorithm unmasks it.
 /// Sets how a column is masked (algorithmName, domainName, isMaskingAttribute).
 ///
-/// Changes the fields the body carries; ids and creation fields cannot change. Role: ADMIN.
+/// Changes the fields the body carries; ids and creation fields cannot change.
 #[utoipa::path(put, path = "/column-metadata/{columnMetadataId}", operation_id = "updateColumnMetadata", tag = "columnMetadata",
     params(("columnMetadataId" = i64, Path, minimum = 1)),
     request_body = ColumnBody,
