@@ -5,7 +5,6 @@ use actix_web::web;
 use actix_web::{HttpRequest, HttpResponse};
 use serde::Serialize;
 
-use super::auth::AuthUser;
 use super::error::{ApiError, ApiResult};
 use super::request;
 use crate::masking::algorithms::Algorithm;
@@ -91,10 +90,10 @@ fn page_of<T: Serialize>(req: &HttpRequest, items: Vec<T>) -> ApiResult<HttpResp
 ///
 /// Without paging parameters it answers every algorithm.
 #[utoipa::path(get, path = "/algorithms", operation_id = "getAllAlgorithms", tag = "algorithm",
-    params(crate::api::openapi::PageParams),
+    params(super::request::PageParams),
     responses((status = 200, description = "A page of them", body = crate::types::Paged<AlgorithmView>)),
 )]
-pub async fn list(_user: AuthUser, req: HttpRequest) -> ApiResult<HttpResponse> {
+pub async fn list(req: HttpRequest) -> ApiResult<HttpResponse> {
     page_of(
         &req,
         Algorithm::ALL
@@ -109,7 +108,7 @@ pub async fn list(_user: AuthUser, req: HttpRequest) -> ApiResult<HttpResponse> 
     params(("algorithmName" = String, Path)),
     responses((status = 200, description = "Found", body = AlgorithmView)),
 )]
-pub async fn get_one(_user: AuthUser, name: web::Path<String>) -> ApiResult<HttpResponse> {
+pub async fn get_one(name: web::Path<String>) -> ApiResult<HttpResponse> {
     let algorithm = Algorithm::from_name(&name)
         .ok_or_else(|| ApiError::NotFound(format!("algorithm '{name}' does not exist")))?;
     Ok(HttpResponse::Ok().json(AlgorithmView::from(algorithm)))
@@ -117,10 +116,10 @@ pub async fn get_one(_user: AuthUser, name: web::Path<String>) -> ApiResult<Http
 
 /// Lists the built-in domains and their default algorithms.
 #[utoipa::path(get, path = "/domains", operation_id = "getAllDomains", tag = "domain",
-    params(crate::api::openapi::PageParams),
+    params(super::request::PageParams),
     responses((status = 200, description = "A page of them", body = crate::types::Paged<DomainView>)),
 )]
-pub async fn domains(_user: AuthUser, req: HttpRequest) -> ApiResult<HttpResponse> {
+pub async fn domains(req: HttpRequest) -> ApiResult<HttpResponse> {
     page_of(&req, DOMAINS.iter().map(DomainView::from).collect())
 }
 
@@ -129,7 +128,7 @@ pub async fn domains(_user: AuthUser, req: HttpRequest) -> ApiResult<HttpRespons
     params(("domainName" = String, Path)),
     responses((status = 200, description = "Found", body = DomainView)),
 )]
-pub async fn get_domain(_user: AuthUser, name: web::Path<String>) -> ApiResult<HttpResponse> {
+pub async fn get_domain(name: web::Path<String>) -> ApiResult<HttpResponse> {
     let domain = domains::find(&name)
         .ok_or_else(|| ApiError::NotFound(format!("domain '{name}' does not exist")))?;
     Ok(HttpResponse::Ok().json(DomainView::from(domain)))
@@ -137,10 +136,10 @@ pub async fn get_domain(_user: AuthUser, name: web::Path<String>) -> ApiResult<H
 
 /// Lists the syncable objects: one per algorithm.
 #[utoipa::path(get, path = "/syncable-objects", operation_id = "getAllSyncableObjects", tag = "syncableObject",
-    params(crate::api::openapi::PageParams),
+    params(super::request::PageParams),
     responses((status = 200, description = "A page of them", body = crate::types::Paged<SyncableObject>)),
 )]
-pub async fn syncable_objects(_user: AuthUser, req: HttpRequest) -> ApiResult<HttpResponse> {
+pub async fn syncable_objects(req: HttpRequest) -> ApiResult<HttpResponse> {
     let objects = Algorithm::ALL
         .into_iter()
         .map(|a| SyncableObject {
@@ -155,18 +154,18 @@ pub async fn syncable_objects(_user: AuthUser, req: HttpRequest) -> ApiResult<Ht
 
 /// Lists file connectors: always empty, since maskd masks databases.
 #[utoipa::path(get, path = "/file-connectors", operation_id = "getAllFileConnectors", tag = "fileConnector",
-    params(crate::api::openapi::PageParams),
+    params(super::request::PageParams),
     responses((status = 200, description = "An empty page", body = crate::types::Paged<serde_json::Value>)),
 )]
-pub async fn file_connectors(_user: AuthUser, req: HttpRequest) -> ApiResult<HttpResponse> {
+pub async fn file_connectors(req: HttpRequest) -> ApiResult<HttpResponse> {
     page_of::<serde_json::Value>(&req, vec![])
 }
 
 /// Lists file rulesets: always empty, since maskd masks databases.
 #[utoipa::path(get, path = "/file-rulesets", operation_id = "getAllFileRulesets", tag = "fileRuleset",
-    params(crate::api::openapi::PageParams),
+    params(super::request::PageParams),
     responses((status = 200, description = "An empty page", body = crate::types::Paged<serde_json::Value>)),
 )]
-pub async fn file_rulesets(_user: AuthUser, req: HttpRequest) -> ApiResult<HttpResponse> {
+pub async fn file_rulesets(req: HttpRequest) -> ApiResult<HttpResponse> {
     page_of::<serde_json::Value>(&req, vec![])
 }

@@ -2,22 +2,16 @@ use actix_web::web::{self, Bytes};
 use actix_web::{HttpRequest, HttpResponse};
 use serde::Deserialize;
 
-use super::auth::AuthUser;
 use super::error::{ApiError, ApiResult};
 use super::{AppState, delete_answer, get_answer, list_answer, request};
 use crate::store::applications::{self, Application};
-use crate::types::Role;
 
 /// Lists applications.
 #[utoipa::path(get, path = "/applications", operation_id = "getAllApplications", tag = "application",
-    params(crate::api::openapi::PageParams),
+    params(super::request::PageParams),
     responses((status = 200, description = "A page of them, in ascending id order", body = crate::types::Paged<Application>)),
 )]
-pub async fn list(
-    state: web::Data<AppState>,
-    _user: AuthUser,
-    req: HttpRequest,
-) -> ApiResult<HttpResponse> {
+pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     let query = request::QueryParams::of(&req)?;
     list_answer::<Application>(&state.pool, vec![], query.page()?).await
 }
@@ -27,11 +21,7 @@ pub async fn list(
     params(("applicationId" = i64, Path, minimum = 1)),
     responses((status = 200, description = "Found", body = Application)),
 )]
-pub async fn get_one(
-    state: web::Data<AppState>,
-    _user: AuthUser,
-    req: HttpRequest,
-) -> ApiResult<HttpResponse> {
+pub async fn get_one(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     get_answer::<Application>(&state.pool, &req, "applicationId").await
 }
 
@@ -43,22 +33,18 @@ struct NewApplication {
 }
 
 /// Creates an application.
-///
-/// Role: ADMIN.
 #[utoipa::path(post, path = "/applications", operation_id = "createApplication", tag = "application",
     request_body = NewApplication,
     responses(
         (status = 201, description = "Created", body = Application),
-        (status = 409, description = "An application of this name exists", body = crate::api::openapi::ErrorAnswer),
+        (status = 409, description = "An application of this name exists", body = super::error::ErrorAnswer),
     ),
 )]
 pub async fn create(
     state: web::Data<AppState>,
-    user: AuthUser,
     req: HttpRequest,
     body: Bytes,
 ) -> ApiResult<HttpResponse> {
-    user.require(Role::Admin)?;
     let body: NewApplication = request::json(&req, &body)?;
     let name = request::required_text("applicationName", body.application_name)?;
     let created = applications::create(&state.pool, &name)
@@ -68,20 +54,13 @@ pub async fn create(
 }
 
 /// Deletes an application.
-///
-/// Role: ADMIN.
 #[utoipa::path(delete, path = "/applications/{applicationId}", operation_id = "deleteApplication", tag = "application",
     params(("applicationId" = i64, Path, minimum = 1)),
     responses(
         (status = 200, description = "Deleted; the body is empty"),
-        (status = 409, description = "Environments still belong to it", body = crate::api::openapi::ErrorAnswer),
+        (status = 409, description = "Environments still belong to it", body = super::error::ErrorAnswer),
     ),
 )]
-pub async fn delete_one(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    req: HttpRequest,
-) -> ApiResult<HttpResponse> {
-    user.require(Role::Admin)?;
+pub async fn delete_one(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     delete_answer::<Application>(&state.pool, &req, "applicationId").await
 }

@@ -2,25 +2,19 @@ use actix_web::web::{self, Bytes};
 use actix_web::{HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
-use super::auth::AuthUser;
 use super::error::{ApiError, ApiResult};
 use super::{AppState, delete_answer, get_answer, list_answer, request};
 use crate::masking::target::Target;
 use crate::store::Filter;
 use crate::store::connectors::{self, Changes, DatabaseConnector, NewConnector};
-use crate::types::Role;
 use crate::types::serde_helpers::{Int, present};
 
 /// Lists database connectors (never their passwords).
 #[utoipa::path(get, path = "/database-connectors", operation_id = "getAllDatabaseConnectors", tag = "databaseConnector",
-    params(crate::api::openapi::PageParams, ("environment_id" = Option<i64>, Query, minimum = 1, description = "Only the connectors of this environment")),
+    params(super::request::PageParams, ("environment_id" = Option<i64>, Query, minimum = 1, description = "Only the connectors of this environment")),
     responses((status = 200, description = "A page of them, in ascending id order", body = crate::types::Paged<DatabaseConnector>)),
 )]
-pub async fn list(
-    state: web::Data<AppState>,
-    _user: AuthUser,
-    req: HttpRequest,
-) -> ApiResult<HttpResponse> {
+pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     let query = request::QueryParams::of(&req)?;
     let mut filters = vec![];
     if let Some(id) = query.id("environment_id")? {
@@ -34,11 +28,7 @@ pub async fn list(
     params(("databaseConnectorId" = i64, Path, minimum = 1)),
     responses((status = 200, description = "Found", body = DatabaseConnector)),
 )]
-pub async fn get_one(
-    state: web::Data<AppState>,
-    _user: AuthUser,
-    req: HttpRequest,
-) -> ApiResult<HttpResponse> {
+pub async fn get_one(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     get_answer::<DatabaseConnector>(&state.pool, &req, "databaseConnectorId").await
 }
 
@@ -88,22 +78,20 @@ fn check_database_type(value: Option<&str>) -> ApiResult<()> {
 
 /// Creates a database connector.
 ///
-/// The password is stored encrypted and is never answered. Role: ADMIN.
+/// The password is stored encrypted and is never answered.
 #[utoipa::path(post, path = "/database-connectors", operation_id = "createDatabaseConnector", tag = "databaseConnector",
     request_body = Body,
     responses(
         (status = 201, description = "Created", body = DatabaseConnector),
-        (status = 409, description = "A connector of this name exists", body = crate::api::openapi::ErrorAnswer),
-        (status = 404, description = "The environment does not exist", body = crate::api::openapi::ErrorAnswer),
+        (status = 409, description = "A connector of this name exists", body = super::error::ErrorAnswer),
+        (status = 404, description = "The environment does not exist", body = super::error::ErrorAnswer),
     ),
 )]
 pub async fn create(
     state: web::Data<AppState>,
-    user: AuthUser,
     req: HttpRequest,
     body: Bytes,
 ) -> ApiResult<HttpResponse> {
-    user.require(Role::Admin)?;
     let body: Body = request::json(&req, &body)?;
     if body.database_connector_id.is_some() {
         return Err(ApiError::BadRequest(
@@ -139,22 +127,20 @@ pub async fn create(
 
 /// Changes a database connector.
 ///
-/// Changes the fields the body carries; ids and creation fields cannot change. Role: ADMIN.
+/// Changes the fields the body carries; ids and creation fields cannot change.
 #[utoipa::path(put, path = "/database-connectors/{databaseConnectorId}", operation_id = "updateDatabaseConnector", tag = "databaseConnector",
     params(("databaseConnectorId" = i64, Path, minimum = 1)),
     request_body = Body,
     responses(
         (status = 200, description = "The whole updated object", body = DatabaseConnector),
-        (status = 409, description = "A connector of this name exists", body = crate::api::openapi::ErrorAnswer),
+        (status = 409, description = "A connector of this name exists", body = super::error::ErrorAnswer),
     ),
 )]
 pub async fn update(
     state: web::Data<AppState>,
-    user: AuthUser,
     req: HttpRequest,
     body: Bytes,
 ) -> ApiResult<HttpResponse> {
-    user.require(Role::Admin)?;
     let id = request::path_id(&req, "databaseConnectorId")?;
     let body: Body = request::json(&req, &body)?;
     request::same_id(
@@ -190,41 +176,29 @@ pub async fn update(
 }
 
 /// Deletes a database connector.
-///
-/// Role: ADMIN.
 #[utoipa::path(delete, path = "/database-connectors/{databaseConnectorId}", operation_id = "deleteDatabaseConnector", tag = "databaseConnector",
     params(("databaseConnectorId" = i64, Path, minimum = 1)),
     responses(
         (status = 200, description = "Deleted; the body is empty"),
-        (status = 409, description = "Rulesets still use it", body = crate::api::openapi::ErrorAnswer),
+        (status = 409, description = "Rulesets still use it", body = super::error::ErrorAnswer),
     ),
 )]
-pub async fn delete_one(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    req: HttpRequest,
-) -> ApiResult<HttpResponse> {
-    user.require(Role::Admin)?;
+pub async fn delete_one(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     delete_answer::<DatabaseConnector>(&state.pool, &req, "databaseConnectorId").await
 }
 
 /// Tests a database connector.
 ///
 /// Connects to the connector's database: `{"response": "Connection Succeeded"}`, or
-/// `{"response": "Connection Failed", "reason": ...}`. Role: ADMIN.
+/// `{"response": "Connection Failed", "reason": ...}`.
 #[utoipa::path(post, path = "/database-connectors/{databaseConnectorId}/test", operation_id = "testDatabaseConnector", tag = "databaseConnector",
     params(("databaseConnectorId" = i64, Path, minimum = 1)),
     responses(
         (status = 200, description = "Whether maskd could connect", body = ConnectionTest),
-        (status = 409, description = "The stored password cannot be decrypted with the current MASKD_SECRET_KEY", body = crate::api::openapi::ErrorAnswer),
+        (status = 409, description = "The stored password cannot be decrypted with the current MASKD_SECRET_KEY", body = super::error::ErrorAnswer),
     ),
 )]
-pub async fn test(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    req: HttpRequest,
-) -> ApiResult<HttpResponse> {
-    user.require(Role::Admin)?;
+pub async fn test(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     let id = request::path_id(&req, "databaseConnectorId")?;
     let target = target_of(&state, id).await?;
     Ok(match target.test().await {

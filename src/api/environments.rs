@@ -2,24 +2,18 @@ use actix_web::web::{self, Bytes};
 use actix_web::{HttpRequest, HttpResponse};
 use serde::Deserialize;
 
-use super::auth::AuthUser;
 use super::error::{ApiError, ApiResult};
 use super::{AppState, delete_answer, get_answer, list_answer, request};
 use crate::store::Filter;
 use crate::store::environments::{self, ApplicationRef, Changes, Environment};
-use crate::types::Role;
 use crate::types::serde_helpers::Int;
 
 /// Lists environments.
 #[utoipa::path(get, path = "/environments", operation_id = "getAllEnvironments", tag = "environment",
-    params(crate::api::openapi::PageParams, ("application_id" = Option<i64>, Query, minimum = 1, description = "Only the environments of this application")),
+    params(super::request::PageParams, ("application_id" = Option<i64>, Query, minimum = 1, description = "Only the environments of this application")),
     responses((status = 200, description = "A page of them, in ascending id order", body = crate::types::Paged<Environment>)),
 )]
-pub async fn list(
-    state: web::Data<AppState>,
-    _user: AuthUser,
-    req: HttpRequest,
-) -> ApiResult<HttpResponse> {
+pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     let query = request::QueryParams::of(&req)?;
     let mut filters = vec![];
     if let Some(id) = query.id("application_id")? {
@@ -33,11 +27,7 @@ pub async fn list(
     params(("environmentId" = i64, Path, minimum = 1)),
     responses((status = 200, description = "Found", body = Environment)),
 )]
-pub async fn get_one(
-    state: web::Data<AppState>,
-    _user: AuthUser,
-    req: HttpRequest,
-) -> ApiResult<HttpResponse> {
+pub async fn get_one(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     get_answer::<Environment>(&state.pool, &req, "environmentId").await
 }
 
@@ -69,22 +59,20 @@ fn purpose(value: Option<String>) -> ApiResult<Option<String>> {
 /// Creates an environment.
 ///
 /// Name its application by `applicationId`, or by `applicationName` (created when missing, as
-/// Delphix does). Role: ADMIN.
+/// Delphix does).
 #[utoipa::path(post, path = "/environments", operation_id = "createEnvironment", tag = "environment",
     request_body = Body,
     responses(
         (status = 201, description = "Created", body = Environment),
-        (status = 409, description = "An environment of this name exists", body = crate::api::openapi::ErrorAnswer),
-        (status = 404, description = "The application given by applicationId does not exist", body = crate::api::openapi::ErrorAnswer),
+        (status = 409, description = "An environment of this name exists", body = super::error::ErrorAnswer),
+        (status = 404, description = "The application given by applicationId does not exist", body = super::error::ErrorAnswer),
     ),
 )]
 pub async fn create(
     state: web::Data<AppState>,
-    user: AuthUser,
     req: HttpRequest,
     body: Bytes,
 ) -> ApiResult<HttpResponse> {
-    user.require(Role::Admin)?;
     let body: Body = request::json(&req, &body)?;
     if body.environment_id.is_some() {
         return Err(ApiError::BadRequest(
@@ -119,22 +107,20 @@ pub async fn create(
 
 /// Changes an environment.
 ///
-/// Changes the fields the body carries; ids and creation fields cannot change. Role: ADMIN.
+/// Changes the fields the body carries; ids and creation fields cannot change.
 #[utoipa::path(put, path = "/environments/{environmentId}", operation_id = "updateEnvironment", tag = "environment",
     params(("environmentId" = i64, Path, minimum = 1)),
     request_body = Body,
     responses(
         (status = 200, description = "The whole updated object", body = Environment),
-        (status = 409, description = "An environment of this name exists", body = crate::api::openapi::ErrorAnswer),
+        (status = 409, description = "An environment of this name exists", body = super::error::ErrorAnswer),
     ),
 )]
 pub async fn update(
     state: web::Data<AppState>,
-    user: AuthUser,
     req: HttpRequest,
     body: Bytes,
 ) -> ApiResult<HttpResponse> {
-    user.require(Role::Admin)?;
     let id = request::path_id(&req, "environmentId")?;
     let body: Body = request::json(&req, &body)?;
     request::same_id("environmentId", body.environment_id.map(|i| i.0), id)?;
@@ -163,20 +149,13 @@ pub async fn update(
 }
 
 /// Deletes an environment.
-///
-/// Role: ADMIN.
 #[utoipa::path(delete, path = "/environments/{environmentId}", operation_id = "deleteEnvironment", tag = "environment",
     params(("environmentId" = i64, Path, minimum = 1)),
     responses(
         (status = 200, description = "Deleted; the body is empty"),
-        (status = 409, description = "Connectors, rulesets or jobs still belong to it", body = crate::api::openapi::ErrorAnswer),
+        (status = 409, description = "Connectors, rulesets or jobs still belong to it", body = super::error::ErrorAnswer),
     ),
 )]
-pub async fn delete_one(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    req: HttpRequest,
-) -> ApiResult<HttpResponse> {
-    user.require(Role::Admin)?;
+pub async fn delete_one(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     delete_answer::<Environment>(&state.pool, &req, "environmentId").await
 }

@@ -39,14 +39,16 @@ pub enum ApiError {
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
-#[derive(Serialize)]
+/// What every error answer carries.
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct ErrorBody<'a> {
-    error_message: &'a str,
+pub struct ErrorAnswer<'a> {
+    /// What is wrong, in words, and what to do about it.
+    pub error_message: &'a str,
 }
 
 pub fn error_response(status: StatusCode, message: &str) -> HttpResponse {
-    HttpResponse::build(status).json(ErrorBody {
+    HttpResponse::build(status).json(ErrorAnswer {
         error_message: message,
     })
 }

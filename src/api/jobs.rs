@@ -7,19 +7,14 @@ use super::error::{ApiError, ApiResult};
 use super::{AppState, get_answer, list_answer, request};
 use crate::sql_error::{self, sqlstate};
 use crate::store::jobs::{self, Deleted, JobFields, MaskingJob};
-use crate::types::Role;
 use crate::types::serde_helpers::{Int, present};
 
 /// Lists masking jobs.
 #[utoipa::path(get, path = "/masking-jobs", operation_id = "getAllMaskingJobs", tag = "maskingJob",
-    params(crate::api::openapi::PageParams, ("environment_id" = Option<i64>, Query, minimum = 1, description = "Only the jobs whose ruleset is in this environment")),
+    params(super::request::PageParams, ("environment_id" = Option<i64>, Query, minimum = 1, description = "Only the jobs whose ruleset is in this environment")),
     responses((status = 200, description = "A page of them, in ascending id order", body = crate::types::Paged<MaskingJob>)),
 )]
-pub async fn list(
-    state: web::Data<AppState>,
-    _user: AuthUser,
-    req: HttpRequest,
-) -> ApiResult<HttpResponse> {
+pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     let query = request::QueryParams::of(&req)?;
     let mut filters = vec![];
     if let Some(id) = query.id("environment_id")? {
@@ -33,11 +28,7 @@ pub async fn list(
     params(("maskingJobId" = i64, Path, minimum = 1)),
     responses((status = 200, description = "Found", body = MaskingJob)),
 )]
-pub async fn get_one(
-    state: web::Data<AppState>,
-    _user: AuthUser,
-    req: HttpRequest,
-) -> ApiResult<HttpResponse> {
+pub async fn get_one(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     get_answer::<MaskingJob>(&state.pool, &req, "maskingJobId").await
 }
 
@@ -129,14 +120,12 @@ fn fields(body: Body) -> ApiResult<JobFields> {
 }
 
 /// Creates a masking job.
-///
-/// Role: ADMIN.
 #[utoipa::path(post, path = "/masking-jobs", operation_id = "createMaskingJob", tag = "maskingJob",
     request_body = Body,
     responses(
         (status = 201, description = "Created", body = MaskingJob),
-        (status = 409, description = "A job of this name exists", body = crate::api::openapi::ErrorAnswer),
-        (status = 404, description = "The ruleset does not exist", body = crate::api::openapi::ErrorAnswer),
+        (status = 409, description = "A job of this name exists", body = super::error::ErrorAnswer),
+        (status = 404, description = "The ruleset does not exist", body = super::error::ErrorAnswer),
     ),
 )]
 pub async fn create(
@@ -145,7 +134,6 @@ pub async fn create(
     req: HttpRequest,
     body: Bytes,
 ) -> ApiResult<HttpResponse> {
-    user.require(Role::Admin)?;
     let body: Body = request::json(&req, &body)?;
     if body.masking_job_id.is_some() {
         return Err(ApiError::BadRequest(
@@ -170,22 +158,20 @@ pub async fn create(
 
 /// Changes a masking job.
 ///
-/// Changes the fields the body carries; ids and creation fields cannot change. Role: ADMIN.
+/// Changes the fields the body carries; ids and creation fields cannot change.
 #[utoipa::path(put, path = "/masking-jobs/{maskingJobId}", operation_id = "updateMaskingJob", tag = "maskingJob",
     params(("maskingJobId" = i64, Path, minimum = 1)),
     request_body = Body,
     responses(
         (status = 200, description = "The whole updated object", body = MaskingJob),
-        (status = 409, description = "A job of this name exists", body = crate::api::openapi::ErrorAnswer),
+        (status = 409, description = "A job of this name exists", body = super::error::ErrorAnswer),
     ),
 )]
 pub async fn update(
     state: web::Data<AppState>,
-    user: AuthUser,
     req: HttpRequest,
     body: Bytes,
 ) -> ApiResult<HttpResponse> {
-    user.require(Role::Admin)?;
     let id = request::path_id(&req, "maskingJobId")?;
     let body: Body = request::json(&req, &body)?;
     request::same_id("maskingJobId", body.masking_job_id.map(|i| i.0), id)?;
@@ -205,21 +191,14 @@ pub async fn update(
 }
 
 /// Deletes a masking job and its finished executions.
-///
-/// Role: ADMIN.
 #[utoipa::path(delete, path = "/masking-jobs/{maskingJobId}", operation_id = "deleteMaskingJob", tag = "maskingJob",
     params(("maskingJobId" = i64, Path, minimum = 1)),
     responses(
         (status = 200, description = "Deleted; the body is empty"),
-        (status = 409, description = "The job has an execution that has not stopped", body = crate::api::openapi::ErrorAnswer),
+        (status = 409, description = "The job has an execution that has not stopped", body = super::error::ErrorAnswer),
     ),
 )]
-pub async fn delete_one(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    req: HttpRequest,
-) -> ApiResult<HttpResponse> {
-    user.require(Role::Admin)?;
+pub async fn delete_one(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     let id = request::path_id(&req, "maskingJobId")?;
     let active = || {
         ApiError::Conflict(format!(

@@ -1,5 +1,5 @@
 //! HTTP: one file per resource. Every endpoint is served under `/masking/api` and
-//! `/masking/api/v5.1.43`.
+//! `/masking/api/v5.1.43`, and declared once, with the role it needs, in the route table below.
 
 pub mod auth;
 pub mod error;
@@ -32,7 +32,7 @@ use serde::Serialize;
 use crate::crypto::Keys;
 use crate::db::Db;
 use crate::store::{self, Filter, Resource};
-use crate::types::{Page, Paged};
+use crate::types::{Page, Paged, Role};
 use error::{ApiError, ApiResult};
 
 pub const BASE_PATHS: [&str; 2] = ["/masking/api/v5.1.43", "/masking/api"];
@@ -62,79 +62,154 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(web::resource("/metrics").route(get().to(metrics::scrape)));
 }
 
-/// Declares every endpoint under the base paths once: `endpoints` registers them with actix, and
-/// `ROUTES` lists them, so the OpenAPI document can be checked against what is really served.
-macro_rules! endpoint_table {
-    ($($path:literal { $($method:ident => $handler:path),+ $(,)? })*) => {
-        /// `(method, path)` of every endpoint under the base paths.
-        pub const ROUTES: &[(&str, &str)] = &[$($((stringify!($method), $path)),+),*];
+/// One endpoint under the base paths, as the route table declares it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Route {
+    /// Lowercase, as in the OpenAPI document.
+    pub method: &'static str,
+    pub path: &'static str,
+    /// The lowest role that may call it; None: public, no token needed.
+    pub role: Option<Role>,
+}
 
-        fn endpoints(cfg: &mut ServiceConfig) {
-            $(cfg.service(web::resource($path)$(.route(web::$method().to($handler)))+);)*
-        }
+/// A route table role: `Public`, or the name of a [`Role`].
+macro_rules! table_role {
+    (Public) => {
+        None
+    };
+    ($role:ident) => {
+        Some(Role::$role)
     };
 }
 
+/// The actix route of one table line: a route that needs a role goes through [`auth::RequireRole`]
+/// first; a public one through nothing.
+macro_rules! table_route {
+    ($method:ident, Public, $handler:expr) => {
+        web::$method().to($handler)
+    };
+    ($method:ident, $role:ident, $handler:expr) => {
+        web::$method()
+            .to($handler)
+            .wrap(auth::RequireRole(Role::$role))
+    };
+}
+
+/// Declares every endpoint under the base paths once, `method(role) => module::handler`, grouped
+/// by path: `endpoints` registers them with actix, each behind the check of its role; `ROUTES`
+/// lists them, for the OpenAPI document's security and 401/403 answers, and to check the document
+/// against what is really served; `Operations` collects their handlers' `#[utoipa::path]`s.
+///
+/// Handlers are taken as `module::function` idents, not a `path` fragment, which utoipa's derive
+/// could not split into the module and the `__path_` struct it generates beside the function.
+macro_rules! endpoint_table {
+    ($($path:literal { $($method:ident($role:ident) => $module:ident::$handler:ident),+ $(,)? })*) => {
+        /// Every endpoint under the base paths, with the role it needs.
+        pub const ROUTES: &[Route] = &[$($(Route {
+            method: stringify!($method),
+            path: $path,
+            role: table_role!($role),
+        }),+),*];
+
+        fn endpoints(cfg: &mut ServiceConfig) {
+            $(cfg.service(
+                web::resource($path)$(.route(table_route!($method, $role, $module::$handler)))+
+            );)*
+        }
+
+        /// The OpenAPI operations of every handler of the table, in its order; `openapi::api_doc`
+        /// merges them with the rest of the document.
+        #[derive(utoipa::OpenApi)]
+        #[openapi(paths($($($module::$handler),+),*))]
+        struct Operations;
+    };
+}
+
+// AUDITOR reads; OPERATOR also runs and cancels executions; ADMIN does everything.
 endpoint_table! {
-    "/login" { post => auth::login }
-    "/logout" { put => auth::logout }
-    "/system-information" { get => system::information }
-    "/healthz" { get => system::healthz }
-    "/readyz" { get => system::readyz }
-    "/openapi.json" { get => openapi::document }
-    "/swagger-basepath.json" { get => openapi::swagger_basepath }
-    "/applications" { get => applications::list, post => applications::create }
-    "/applications/{applicationId}" { get => applications::get_one, delete => applications::delete_one }
-    "/environments" { get => environments::list, post => environments::create }
+    "/login" { post(Public) => auth::login }
+    "/logout" { put(Auditor) => auth::logout }
+    "/system-information" { get(Public) => system::information }
+    "/healthz" { get(Public) => system::healthz }
+    "/readyz" { get(Public) => system::readyz }
+    "/openapi.json" { get(Public) => openapi::document }
+    "/swagger-basepath.json" { get(Public) => openapi::swagger_basepath }
+    "/applications" {
+        get(Auditor) => applications::list,
+        post(Admin) => applications::create,
+    }
+    "/applications/{applicationId}" {
+        get(Auditor) => applications::get_one,
+        delete(Admin) => applications::delete_one,
+    }
+    "/environments" {
+        get(Auditor) => environments::list,
+        post(Admin) => environments::create,
+    }
     "/environments/{environmentId}" {
-        get => environments::get_one,
-        put => environments::update,
-        delete => environments::delete_one,
+        get(Auditor) => environments::get_one,
+        put(Admin) => environments::update,
+        delete(Admin) => environments::delete_one,
     }
-    "/database-connectors" { get => connectors::list, post => connectors::create }
+    "/database-connectors" {
+        get(Auditor) => connectors::list,
+        post(Admin) => connectors::create,
+    }
     "/database-connectors/{databaseConnectorId}" {
-        get => connectors::get_one,
-        put => connectors::update,
-        delete => connectors::delete_one,
+        get(Auditor) => connectors::get_one,
+        put(Admin) => connectors::update,
+        delete(Admin) => connectors::delete_one,
     }
-    "/database-connectors/{databaseConnectorId}/test" { post => connectors::test }
-    "/database-rulesets" { get => rulesets::list, post => rulesets::create }
+    "/database-connectors/{databaseConnectorId}/test" { post(Admin) => connectors::test }
+    "/database-rulesets" {
+        get(Auditor) => rulesets::list,
+        post(Admin) => rulesets::create,
+    }
     "/database-rulesets/{databaseRulesetId}" {
-        get => rulesets::get_one,
-        put => rulesets::update,
-        delete => rulesets::delete_one,
+        get(Auditor) => rulesets::get_one,
+        put(Admin) => rulesets::update,
+        delete(Admin) => rulesets::delete_one,
     }
-    "/table-metadata" { get => table_metadata::list, post => table_metadata::create }
+    "/table-metadata" {
+        get(Auditor) => table_metadata::list,
+        post(Admin) => table_metadata::create,
+    }
     "/table-metadata/{tableMetadataId}" {
-        get => table_metadata::get_one,
-        put => table_metadata::update,
-        delete => table_metadata::delete_one,
+        get(Auditor) => table_metadata::get_one,
+        put(Admin) => table_metadata::update,
+        delete(Admin) => table_metadata::delete_one,
     }
-    "/column-metadata" { get => table_metadata::list_columns }
+    "/column-metadata" { get(Auditor) => table_metadata::list_columns }
     "/column-metadata/{columnMetadataId}" {
-        get => table_metadata::get_column,
-        put => table_metadata::update_column,
+        get(Auditor) => table_metadata::get_column,
+        put(Admin) => table_metadata::update_column,
     }
-    "/algorithms" { get => algorithms::list }
-    "/algorithms/{algorithmName}" { get => algorithms::get_one }
-    "/domains" { get => algorithms::domains }
-    "/domains/{domainName}" { get => algorithms::get_domain }
-    "/syncable-objects" { get => algorithms::syncable_objects }
-    "/file-connectors" { get => algorithms::file_connectors }
-    "/file-rulesets" { get => algorithms::file_rulesets }
-    "/masking-jobs" { get => jobs::list, post => jobs::create }
+    "/algorithms" { get(Auditor) => algorithms::list }
+    "/algorithms/{algorithmName}" { get(Auditor) => algorithms::get_one }
+    "/domains" { get(Auditor) => algorithms::domains }
+    "/domains/{domainName}" { get(Auditor) => algorithms::get_domain }
+    "/syncable-objects" { get(Auditor) => algorithms::syncable_objects }
+    "/file-connectors" { get(Auditor) => algorithms::file_connectors }
+    "/file-rulesets" { get(Auditor) => algorithms::file_rulesets }
+    "/masking-jobs" {
+        get(Auditor) => jobs::list,
+        post(Admin) => jobs::create,
+    }
     "/masking-jobs/{maskingJobId}" {
-        get => jobs::get_one,
-        put => jobs::update,
-        delete => jobs::delete_one,
+        get(Auditor) => jobs::get_one,
+        put(Admin) => jobs::update,
+        delete(Admin) => jobs::delete_one,
     }
-    "/executions" { get => executions::list, post => executions::create }
-    "/executions/{executionId}" { get => executions::get_one }
-    "/executions/{executionId}/cancel" { post => executions::cancel }
-    "/execution-components" { get => reports::list_components }
-    "/execution-components/{executionComponentId}" { get => reports::get_component }
-    "/execution-events" { get => reports::list_events }
-    "/execution-events/{executionEventId}" { get => reports::get_event }
+    "/executions" {
+        get(Auditor) => executions::list,
+        post(Operator) => executions::create,
+    }
+    "/executions/{executionId}" { get(Auditor) => executions::get_one }
+    "/executions/{executionId}/cancel" { post(Operator) => executions::cancel }
+    "/execution-components" { get(Auditor) => reports::list_components }
+    "/execution-components/{executionComponentId}" { get(Auditor) => reports::get_component }
+    "/execution-events" { get(Auditor) => reports::list_events }
+    "/execution-events/{executionEventId}" { get(Auditor) => reports::get_event }
 }
 
 /// A page of a resource's list, refusing a page past the last one.

@@ -1,5 +1,6 @@
 //! Parsing what a request carries into domain values, with errors that name the culprit.
-//! Handlers parse here, after authentication, so an anonymous caller always gets 401 first.
+//! Handlers parse here; the route's role check (`auth::RequireRole`) runs before any handler, so an
+//! anonymous caller always gets 401 first, and a caller without the role 403.
 
 use actix_web::HttpRequest;
 use actix_web::http::header::CONTENT_TYPE;
@@ -59,6 +60,19 @@ impl QueryParams {
     pub fn page(&self) -> ApiResult<Page> {
         Page::parse(self.get("page_number"), self.get("page_size")).map_err(ApiError::BadRequest)
     }
+}
+
+/// `page_number` and `page_size` of every list, as the OpenAPI document describes them.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // read by utoipa only; lists parse these through `QueryParams::page`
+pub struct PageParams {
+    /// The page to answer, from 1. A page past the last one is refused with 400.
+    #[param(minimum = 1)]
+    page_number: Option<i64>,
+    /// Items on a page (default 1000).
+    #[param(minimum = 1, maximum = 10000)]
+    page_size: Option<i64>,
 }
 
 /// The JSON body; an empty body reads as `{}`.

@@ -2,23 +2,17 @@ use actix_web::web::{self, Bytes};
 use actix_web::{HttpRequest, HttpResponse};
 use serde::Deserialize;
 
-use super::auth::AuthUser;
 use super::error::{ApiError, ApiResult};
 use super::{AppState, delete_answer, get_answer, list_answer, request};
 use crate::store::rulesets::{self, DatabaseRuleset};
-use crate::types::Role;
 use crate::types::serde_helpers::Int;
 
 /// Lists database rulesets.
 #[utoipa::path(get, path = "/database-rulesets", operation_id = "getAllDatabaseRulesets", tag = "databaseRuleset",
-    params(crate::api::openapi::PageParams, ("environment_id" = Option<i64>, Query, minimum = 1, description = "Only the rulesets whose connector is in this environment")),
+    params(super::request::PageParams, ("environment_id" = Option<i64>, Query, minimum = 1, description = "Only the rulesets whose connector is in this environment")),
     responses((status = 200, description = "A page of them, in ascending id order", body = crate::types::Paged<DatabaseRuleset>)),
 )]
-pub async fn list(
-    state: web::Data<AppState>,
-    _user: AuthUser,
-    req: HttpRequest,
-) -> ApiResult<HttpResponse> {
+pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     let query = request::QueryParams::of(&req)?;
     let mut filters = vec![];
     if let Some(id) = query.id("environment_id")? {
@@ -32,11 +26,7 @@ pub async fn list(
     params(("databaseRulesetId" = i64, Path, minimum = 1)),
     responses((status = 200, description = "Found", body = DatabaseRuleset)),
 )]
-pub async fn get_one(
-    state: web::Data<AppState>,
-    _user: AuthUser,
-    req: HttpRequest,
-) -> ApiResult<HttpResponse> {
+pub async fn get_one(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     get_answer::<DatabaseRuleset>(&state.pool, &req, "databaseRulesetId").await
 }
 
@@ -52,23 +42,19 @@ struct Body {
 }
 
 /// Creates a database ruleset.
-///
-/// Role: ADMIN.
 #[utoipa::path(post, path = "/database-rulesets", operation_id = "createDatabaseRuleset", tag = "databaseRuleset",
     request_body = Body,
     responses(
         (status = 201, description = "Created", body = DatabaseRuleset),
-        (status = 409, description = "A ruleset of this name exists", body = crate::api::openapi::ErrorAnswer),
-        (status = 404, description = "The connector does not exist", body = crate::api::openapi::ErrorAnswer),
+        (status = 409, description = "A ruleset of this name exists", body = super::error::ErrorAnswer),
+        (status = 404, description = "The connector does not exist", body = super::error::ErrorAnswer),
     ),
 )]
 pub async fn create(
     state: web::Data<AppState>,
-    user: AuthUser,
     req: HttpRequest,
     body: Bytes,
 ) -> ApiResult<HttpResponse> {
-    user.require(Role::Admin)?;
     let body: Body = request::json(&req, &body)?;
     if body.database_ruleset_id.is_some() {
         return Err(ApiError::BadRequest(
@@ -89,22 +75,20 @@ pub async fn create(
 
 /// Changes a database ruleset.
 ///
-/// Changes the fields the body carries; ids and creation fields cannot change. Role: ADMIN.
+/// Changes the fields the body carries; ids and creation fields cannot change.
 #[utoipa::path(put, path = "/database-rulesets/{databaseRulesetId}", operation_id = "updateDatabaseRuleset", tag = "databaseRuleset",
     params(("databaseRulesetId" = i64, Path, minimum = 1)),
     request_body = Body,
     responses(
         (status = 200, description = "The whole updated object", body = DatabaseRuleset),
-        (status = 409, description = "A ruleset of this name exists", body = crate::api::openapi::ErrorAnswer),
+        (status = 409, description = "A ruleset of this name exists", body = super::error::ErrorAnswer),
     ),
 )]
 pub async fn update(
     state: web::Data<AppState>,
-    user: AuthUser,
     req: HttpRequest,
     body: Bytes,
 ) -> ApiResult<HttpResponse> {
-    user.require(Role::Admin)?;
     let id = request::path_id(&req, "databaseRulesetId")?;
     let body: Body = request::json(&req, &body)?;
     request::same_id(
@@ -129,20 +113,13 @@ pub async fn update(
 }
 
 /// Deletes a database ruleset and its table and column metadata.
-///
-/// Role: ADMIN.
 #[utoipa::path(delete, path = "/database-rulesets/{databaseRulesetId}", operation_id = "deleteDatabaseRuleset", tag = "databaseRuleset",
     params(("databaseRulesetId" = i64, Path, minimum = 1)),
     responses(
         (status = 200, description = "Deleted; the body is empty"),
-        (status = 409, description = "Jobs still use it", body = crate::api::openapi::ErrorAnswer),
+        (status = 409, description = "Jobs still use it", body = super::error::ErrorAnswer),
     ),
 )]
-pub async fn delete_one(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    req: HttpRequest,
-) -> ApiResult<HttpResponse> {
-    user.require(Role::Admin)?;
+pub async fn delete_one(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     delete_answer::<DatabaseRuleset>(&state.pool, &req, "databaseRulesetId").await
 }

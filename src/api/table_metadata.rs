@@ -5,7 +5,6 @@ use actix_web::web::{self, Bytes};
 use actix_web::{HttpRequest, HttpResponse};
 use serde::Deserialize;
 
-use super::auth::AuthUser;
 use super::connectors::target_from;
 use super::error::{ApiError, ApiResult};
 use super::{AppState, delete_answer, get_answer, list_answer, request};
@@ -14,19 +13,14 @@ use crate::masking::domains;
 use crate::store::Filter;
 use crate::store::connectors;
 use crate::store::table_metadata::{self, ColumnChanges, ColumnMetadata, TableMetadata};
-use crate::types::Role;
 use crate::types::serde_helpers::{Int, present};
 
 /// Lists table metadata.
 #[utoipa::path(get, path = "/table-metadata", operation_id = "getAllTableMetadata", tag = "tableMetadata",
-    params(crate::api::openapi::PageParams, ("ruleset_id" = Option<i64>, Query, minimum = 1, description = "Only the tables of this ruleset")),
+    params(super::request::PageParams, ("ruleset_id" = Option<i64>, Query, minimum = 1, description = "Only the tables of this ruleset")),
     responses((status = 200, description = "A page of them, in ascending id order", body = crate::types::Paged<TableMetadata>)),
 )]
-pub async fn list(
-    state: web::Data<AppState>,
-    _user: AuthUser,
-    req: HttpRequest,
-) -> ApiResult<HttpResponse> {
+pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     let query = request::QueryParams::of(&req)?;
     let mut filters = vec![];
     if let Some(id) = query.id("ruleset_id")? {
@@ -40,11 +34,7 @@ pub async fn list(
     params(("tableMetadataId" = i64, Path, minimum = 1)),
     responses((status = 200, description = "Found", body = TableMetadata)),
 )]
-pub async fn get_one(
-    state: web::Data<AppState>,
-    _user: AuthUser,
-    req: HttpRequest,
-) -> ApiResult<HttpResponse> {
+pub async fn get_one(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     get_answer::<TableMetadata>(&state.pool, &req, "tableMetadataId").await
 }
 
@@ -65,23 +55,20 @@ struct TableBody {
 /// Adds a table of the target database to a ruleset.
 ///
 /// maskd reads the table's columns from the target's catalog and creates their column metadata.
-/// Role: ADMIN.
 #[utoipa::path(post, path = "/table-metadata", operation_id = "createTableMetadata", tag = "tableMetadata",
     request_body = TableBody,
     responses(
         (status = 201, description = "Created", body = TableMetadata),
-        (status = 409, description = "The table is in the ruleset already", body = crate::api::openapi::ErrorAnswer),
-        (status = 400, description = "A field is missing or invalid, or the table is not in the target's catalog", body = crate::api::openapi::ErrorAnswer),
-        (status = 404, description = "The ruleset does not exist", body = crate::api::openapi::ErrorAnswer),
+        (status = 409, description = "The table is in the ruleset already", body = super::error::ErrorAnswer),
+        (status = 400, description = "A field is missing or invalid, or the table is not in the target's catalog", body = super::error::ErrorAnswer),
+        (status = 404, description = "The ruleset does not exist", body = super::error::ErrorAnswer),
     ),
 )]
 pub async fn create(
     state: web::Data<AppState>,
-    user: AuthUser,
     req: HttpRequest,
     body: Bytes,
 ) -> ApiResult<HttpResponse> {
-    user.require(Role::Admin)?;
     let body: TableBody = request::json(&req, &body)?;
     if body.table_metadata_id.is_some() {
         return Err(ApiError::BadRequest(
@@ -133,7 +120,7 @@ pub async fn create(
 
 /// Changes a table metadata (its key column).
 ///
-/// Changes the fields the body carries; ids and creation fields cannot change. Role: ADMIN.
+/// Changes the fields the body carries; ids and creation fields cannot change.
 #[utoipa::path(put, path = "/table-metadata/{tableMetadataId}", operation_id = "updateTableMetadata", tag = "tableMetadata",
     params(("tableMetadataId" = i64, Path, minimum = 1)),
     request_body = TableBody,
@@ -143,11 +130,9 @@ pub async fn create(
 )]
 pub async fn update(
     state: web::Data<AppState>,
-    user: AuthUser,
     req: HttpRequest,
     body: Bytes,
 ) -> ApiResult<HttpResponse> {
-    user.require(Role::Admin)?;
     let id = request::path_id(&req, "tableMetadataId")?;
     let body: TableBody = request::json(&req, &body)?;
     request::same_id("tableMetadataId", body.table_metadata_id.map(|i| i.0), id)?;
@@ -181,34 +166,23 @@ pub async fn update(
 }
 
 /// Removes a table from its ruleset.
-///
-/// Role: ADMIN.
 #[utoipa::path(delete, path = "/table-metadata/{tableMetadataId}", operation_id = "deleteTableMetadata", tag = "tableMetadata",
     params(("tableMetadataId" = i64, Path, minimum = 1)),
     responses(
         (status = 200, description = "Deleted; the body is empty"),
-        (status = 409, description = "An execution that has not stopped uses it", body = crate::api::openapi::ErrorAnswer),
+        (status = 409, description = "An execution that has not stopped uses it", body = super::error::ErrorAnswer),
     ),
 )]
-pub async fn delete_one(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    req: HttpRequest,
-) -> ApiResult<HttpResponse> {
-    user.require(Role::Admin)?;
+pub async fn delete_one(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     delete_answer::<TableMetadata>(&state.pool, &req, "tableMetadataId").await
 }
 
 /// Lists column metadata.
 #[utoipa::path(get, path = "/column-metadata", operation_id = "getAllColumnMetadata", tag = "columnMetadata",
-    params(crate::api::openapi::PageParams, ("table_metadata_id" = Option<i64>, Query, minimum = 1, description = "Only the columns of this table")),
+    params(super::request::PageParams, ("table_metadata_id" = Option<i64>, Query, minimum = 1, description = "Only the columns of this table")),
     responses((status = 200, description = "A page of them, in ascending id order", body = crate::types::Paged<ColumnMetadata>)),
 )]
-pub async fn list_columns(
-    state: web::Data<AppState>,
-    _user: AuthUser,
-    req: HttpRequest,
-) -> ApiResult<HttpResponse> {
+pub async fn list_columns(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     let query = request::QueryParams::of(&req)?;
     let mut filters = vec![];
     if let Some(id) = query.id("table_metadata_id")? {
@@ -225,11 +199,7 @@ pub async fn list_columns(
     params(("columnMetadataId" = i64, Path, minimum = 1)),
     responses((status = 200, description = "Found", body = ColumnMetadata)),
 )]
-pub async fn get_column(
-    state: web::Data<AppState>,
-    _user: AuthUser,
-    req: HttpRequest,
-) -> ApiResult<HttpResponse> {
+pub async fn get_column(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     get_answer::<ColumnMetadata>(&state.pool, &req, "columnMetadataId").await
 }
 
@@ -255,7 +225,7 @@ struct ColumnBody {
 /// removing the algorithm unmasks it.
 /// Sets how a column is masked (algorithmName, domainName, isMaskingAttribute).
 ///
-/// Changes the fields the body carries; ids and creation fields cannot change. Role: ADMIN.
+/// Changes the fields the body carries; ids and creation fields cannot change.
 #[utoipa::path(put, path = "/column-metadata/{columnMetadataId}", operation_id = "updateColumnMetadata", tag = "columnMetadata",
     params(("columnMetadataId" = i64, Path, minimum = 1)),
     request_body = ColumnBody,
@@ -265,11 +235,9 @@ struct ColumnBody {
 )]
 pub async fn update_column(
     state: web::Data<AppState>,
-    user: AuthUser,
     req: HttpRequest,
     body: Bytes,
 ) -> ApiResult<HttpResponse> {
-    user.require(Role::Admin)?;
     let id = request::path_id(&req, "columnMetadataId")?;
     let body: ColumnBody = request::json(&req, &body)?;
     request::same_id("columnMetadataId", body.column_metadata_id.map(|i| i.0), id)?;

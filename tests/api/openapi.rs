@@ -53,7 +53,7 @@ async fn the_document_lists_exactly_the_routes_the_app_serves() {
         .collect();
     let registered: BTreeSet<(String, String)> = maskd::api::ROUTES
         .iter()
-        .map(|(method, path)| (method.to_string(), path.to_string()))
+        .map(|route| (route.method.to_string(), route.path.to_string()))
         .collect();
     assert_eq!(
         documented.difference(&registered).collect::<Vec<_>>(),
@@ -132,9 +132,19 @@ async fn every_operation_is_named_secured_and_lists_its_error_answers() {
             assert!(responses.contains_key("401"), "{method} {path}");
             assert!(responses.contains_key("503"), "{method} {path}");
         }
-        if secured && method != "get" && path != "/logout" {
-            assert!(responses.contains_key("403"), "{method} {path}");
-        }
+        // Any user may read and end its own session: only the other operations can be refused.
+        assert_eq!(
+            responses.contains_key("403"),
+            secured && method != "get" && path != "/logout",
+            "{method} {path}"
+        );
+        // The role needed is said in the description of every operation that needs a token.
+        let description = operation["description"].as_str().unwrap_or_default();
+        assert_eq!(
+            description.contains("Role: "),
+            secured,
+            "{method} {path}: {description}"
+        );
         if path.contains('{') {
             assert!(responses.contains_key("404"), "{method} {path}");
         }
@@ -175,6 +185,13 @@ async fn the_cancel_operation_is_the_seeds() {
     let cancel = &doc["paths"]["/executions/{executionId}/cancel"]["post"];
     assert_eq!(cancel["operationId"], "cancelExecution");
     assert_eq!(cancel["security"], Value::Null, "inherits api_key");
+    assert!(
+        cancel["description"]
+            .as_str()
+            .unwrap()
+            .ends_with("\n\nRole: OPERATOR."),
+        "{cancel}"
+    );
     assert_eq!(doc["security"], json!([{"api_key": []}]));
 
     let parameters = cancel["parameters"].as_array().unwrap();
