@@ -14,6 +14,7 @@ mod api {
     mod executions;
     mod hostile;
     mod instances;
+    mod layers;
     mod linear_history;
     mod linearizability;
     mod logs;

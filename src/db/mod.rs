@@ -119,12 +119,18 @@ pub async fn migrate(url: &str) -> Result<(), DbError> {
         .await
         .map_err(|e| DbError::Migrate(format!("cannot take the migration lock: {e}")))?;
     let report = embedded::migrations::runner().run_async(&mut client).await;
-    // Unlock even when the run failed; closing the connection would release it as well.
-    let _ = client
+    // Unlock even when the run failed. A failed unlock changes nothing: closing the connection,
+    // just below, releases the lock as well.
+    if let Err(e) = client
         .execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK_KEY])
-        .await;
+        .await
+    {
+        tracing::debug!(error = %e, "the migration lock is released as its connection closes");
+    }
     drop(client);
-    let _ = connection.await;
+    if let Err(e) = connection.await {
+        tracing::warn!(error = %e, "the migration connection's task failed");
+    }
     let report = report.map_err(|e| DbError::Migrate(e.to_string()))?;
     for m in report.applied_migrations() {
         tracing::info!(migration = %m, "applied migration");
