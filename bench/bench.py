@@ -17,15 +17,29 @@
       against an INSERT; wrk (bench/wrk/*.lua) and pgbench -M prepared (bench/pgbench/*.sql) on a
       copy of the same rows; requests/s, p50/p99 latency, the ratios, and maskd's peak RSS.
 
-Needs: target/release/maskd (cargo build --release), psql, a PostgreSQL at $BENCH_PG (default
-postgres://postgres@127.0.0.1:5432); for api, wrk and pgbench. Uses the databases maskd_bench and
-maskd_bench_target, which it drops and re-creates.
+Needs: target/release/maskd (cargo build --release; or --binary PATH, e.g. to compare two builds),
+psql, a PostgreSQL at $BENCH_PG (default postgres://postgres@127.0.0.1:5432); for api, wrk and
+pgbench. It checks for the tools it runs first, and says how to install the missing ones. Uses the
+databases maskd_bench and maskd_bench_target, which it drops and re-creates.
 """
-import argparse, json, os, re, signal, socket, statistics, subprocess, sys, time, urllib.request
+import argparse, json, os, re, shutil, signal, socket, statistics, subprocess, sys, time, urllib.request
 
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BINARY = os.path.join(ROOT, "target", "release", "maskd")
+
+# The tools each benchmark runs, and where Debian has them.
+TOOLS = {"throughput": ["psql"], "latency": ["psql"], "api": ["psql", "wrk", "pgbench"]}
+INSTALL = {"psql": "apt-get install postgresql-client",
+           "pgbench": "apt-get install postgresql (Debian ships pgbench with the server)",
+           "wrk": "apt-get install wrk"}
+
+
+def check_tools(what):
+    missing = [t for t in TOOLS[what] if shutil.which(t) is None]
+    if missing:
+        sys.exit(f"bench.py {what} needs " + ", ".join(missing) + ", not found on PATH. Install with:\n"
+                 + "\n".join(f"  {INSTALL[t]}" for t in missing))
 
 
 def psql(db, sql, quiet=True):
@@ -272,9 +286,13 @@ if __name__ == "__main__":
     a.add_argument("--seconds", type=int, default=5); a.add_argument("--rounds", type=int, default=3)
     a.add_argument("--connections", type=int, nargs="+", default=[8, 32])
     a.add_argument("--operations", nargs="+", choices=["cancel", "GET", "submit"], default=["cancel", "GET", "submit"])
+    for p in (t, l, a):
+        p.add_argument("--binary", default=BINARY, help="the maskd to run (default: target/release/maskd)")
     args = parser.parse_args()
+    check_tools(args.what)
+    BINARY = os.path.abspath(args.binary)
     if not os.path.exists(BINARY):
-        sys.exit("build the release binary first: cargo build --release")
+        sys.exit(f"{BINARY} does not exist: build the release binary first (cargo build --release)")
     if args.what == "throughput":
         throughput(args.rows)
     elif args.what == "latency":
