@@ -1,8 +1,13 @@
 -- Shared by the wrk scripts (run from the repository root): the token and the id range from the
--- environment, a random seed per thread, and one RESULT line for bench/bench.py api.
+-- environment, a random seed per thread and per run, and one RESULT line for bench/bench.py api.
 token = os.getenv("MASKD_TOKEN")
 first = tonumber(os.getenv("FIRST_ID"))
 last = tonumber(os.getenv("LAST_ID"))
+
+-- wrk's main Lua state starts with the same random sequence in every run, so without this each
+-- round would replay the ids of the round before (cancelling, the second time, executions already
+-- CANCELLED).
+math.randomseed(os.time())
 
 function setup(thread)
   thread:set("seed", math.random(1, 2147483647))

@@ -29,6 +29,7 @@ use serde::Serialize;
 use sqlx::{FromRow, PgExecutor};
 
 use super::Resource;
+use crate::db::Db;
 use crate::types::{ExecutionStatus, ExpectedStatus};
 use crate::types::{schema, serde_helpers};
 
@@ -304,18 +305,45 @@ pub struct CancelOutcome {
     /// The execution as it stands after the cancel.
     #[sqlx(flatten)]
     pub execution: Execution,
-    /// Its status when the cancel decided, read from the row the cancel locked.
+    /// Its status when the cancel decided: from the row as the cancel locked it, or, when it
+    /// changed nothing, as read just after.
     #[sqlx(rename = "previous_status")]
     pub previous: ExecutionStatus,
     /// Whether this cancel cancelled it.
     pub changed: bool,
 }
 
-/// The cancel, River's `JobCancel` shape: lock the row, change it only if its status allows, and
-/// answer the row whether or not it changed, in one statement. The notification reaches the
-/// instance running the execution (delivered on commit); a QUEUED one, which no instance runs,
+/// The cancel: one conditional UPDATE, which locks the row and evaluates its guard and its SET on
+/// the row as locked (the latest committed version, waited for if another transaction holds it).
+/// A cancelled QUEUED execution gets its endTime at once, a RUNNING one when its worker has
+/// stopped, so the endTime the SET wrote tells which status it found. The notification reaches
+/// the instance running the execution (delivered on commit); a QUEUED one, which no instance runs,
 /// goes without, since a notification serializes commits.
 static CANCEL_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH cancelled AS (
+             UPDATE executions
+                SET status = 'CANCELLED',
+                    end_time = CASE WHEN status = 'QUEUED' THEN now() END,
+                    cancel_graceful = $3,
+                    cancel_time = now()
+              WHERE execution_id = $1
+                AND status IN ('QUEUED', 'RUNNING')
+                AND ($2::text IS NULL OR status = $2)
+             RETURNING {COLUMNS},
+                       CASE WHEN end_time IS NULL THEN 'RUNNING' ELSE 'QUEUED' END AS previous_status
+         )
+         SELECT cancelled.*, true AS changed
+           FROM cancelled
+           LEFT JOIN LATERAL (SELECT pg_notify('{CANCELLED_CHANNEL}', cancelled.execution_id::text)
+                               WHERE cancelled.previous_status = 'RUNNING') n ON true"
+    )
+});
+
+/// The same cancel in River's `JobCancel` shape: lock the row first, change it only if its status
+/// allows, and answer the row whether or not it changed, in one statement. Locking writes the row
+/// a second time, so it serves only the race in [`cancel`] that a plain read cannot settle.
+static CANCEL_LOCKED_SQL: LazyLock<String> = LazyLock::new(|| {
     let updated: Vec<String> = COLUMNS.split(", ").map(|c| format!("e.{c}")).collect();
     format!(
         "WITH old AS (
@@ -343,20 +371,45 @@ static CANCEL_SQL: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-/// Cancels a QUEUED or RUNNING execution, only if its status is `expected` when given. A cancelled
-/// QUEUED execution gets its endTime at once, a RUNNING one when its worker has stopped. The
-/// answer says what the status was when the cancel held the row, and whether it changed it; None
-/// when no such execution exists.
+/// Cancels a QUEUED or RUNNING execution, only if its status is `expected` when given. The answer
+/// says which status the cancel found and whether it changed it; None when no such execution
+/// exists. Every change is made by one conditional statement; a refusal, which changes nothing,
+/// is answered from a read and writes nothing (a retried cancel of a CANCELLED execution is
+/// common, and locking its row would write it).
 pub async fn cancel(
-    db: impl PgExecutor<'_>,
+    db: &Db,
     execution_id: i64,
     expected: Option<ExpectedStatus>,
     graceful: bool,
 ) -> Result<Option<CancelOutcome>, sqlx::Error> {
-    sqlx::query_as(&CANCEL_SQL)
-        .bind(execution_id)
-        .bind(expected.map(|e| e.status()))
-        .bind(graceful)
-        .fetch_optional(db)
-        .await
+    let attempt = |sql: &'static str| {
+        sqlx::query_as::<_, CancelOutcome>(sql)
+            .bind(execution_id)
+            .bind(expected.map(|e| e.status()))
+            .bind(graceful)
+            .fetch_optional(db)
+    };
+    if let Some(cancelled) = attempt(&CANCEL_SQL).await? {
+        return Ok(Some(cancelled));
+    }
+    // The UPDATE found the execution in a status it does not apply to (or found none). Statuses
+    // only move forward, so a read shows that status or a later one, which answers the refusal:
+    // the execution had it when the read ran.
+    let Some(now) = get(db, execution_id).await? else {
+        return Ok(None);
+    };
+    let applies = matches!(
+        now.status,
+        ExecutionStatus::Queued | ExecutionStatus::Running
+    ) && expected.is_none_or(|e| e.status() == now.status);
+    if !applies {
+        return Ok(Some(CancelOutcome {
+            previous: now.status,
+            execution: now,
+            changed: false,
+        }));
+    }
+    // Only a claim between the two (QUEUED then, RUNNING now, expectedStatus=RUNNING), or an
+    // execution committed since the UPDATE, gets here: decide under the row's lock.
+    attempt(&CANCEL_LOCKED_SQL).await
 }

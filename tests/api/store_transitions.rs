@@ -399,8 +399,9 @@ async fn the_cancel_answers_the_status_it_found_and_whether_it_changed_it() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_cancel_expecting_queued_racing_a_claim_never_cancels_a_started_execution() {
+/// A cancel and a claim started at the same instant, many times: whichever wins, the cancel's
+/// answer names the status it acted on or refused, and the execution ends up as that answer says.
+async fn race_a_cancel_with_a_claim(expected: ExpectedStatus) {
     let store = Arc::new(Store::new().await);
     for _ in 0..30 {
         let id = store.queued().await;
@@ -413,32 +414,63 @@ async fn a_cancel_expecting_queued_racing_a_claim_never_cancels_a_started_execut
             executions::claim(&mut conn, "w").await.unwrap()
         });
         let cancel = tokio::spawn(async move {
-            let mut conn = s2.connection().await;
             b2.wait().await;
-            executions::cancel(&mut conn, id, Some(ExpectedStatus::Queued), false)
+            executions::cancel(&s2.pool, id, Some(expected), false)
                 .await
                 .unwrap()
                 .unwrap()
         });
         let (claimed, cancelled) = (claim.await.unwrap(), cancel.await.unwrap());
-        match claimed {
-            Some(e) => {
-                assert_eq!(e.execution_id, id);
-                assert!(!cancelled.changed);
+        let now = store.status(id).await;
+        match (expected, claimed.is_some(), cancelled.changed) {
+            // The claim came first: a cancel expecting QUEUED is refused naming RUNNING.
+            (ExpectedStatus::Queued, true, false) => {
                 assert_eq!(cancelled.previous, ExecutionStatus::Running);
-                assert_eq!(store.status(id).await, (ExecutionStatus::Running, false));
+                assert_eq!(now, (ExecutionStatus::Running, false));
+            }
+            // The cancel came first: the claim found nothing to take.
+            (ExpectedStatus::Queued, false, true) => {
+                assert_eq!(cancelled.previous, ExecutionStatus::Queued);
+                assert_eq!(now, (ExecutionStatus::Cancelled, true));
+            }
+            // The claim came first, and the cancel expecting RUNNING stopped it.
+            (ExpectedStatus::Running, true, true) => {
+                assert_eq!(cancelled.previous, ExecutionStatus::Running);
+                assert_eq!(now, (ExecutionStatus::Cancelled, false));
+            }
+            // The cancel came first and was refused naming QUEUED; the claim then took it.
+            (ExpectedStatus::Running, true, false) => {
+                assert_eq!(cancelled.previous, ExecutionStatus::Queued);
+                assert_eq!(now, (ExecutionStatus::Running, false));
+            }
+            other => panic!("impossible outcome {other:?}: {cancelled:?}"),
+        }
+        match now.0 {
+            ExecutionStatus::Running => {
                 executions::finish(&store.pool, id, "w", ExecutionStatus::Succeeded)
                     .await
                     .unwrap()
                     .unwrap();
             }
-            None => {
-                assert!(cancelled.changed);
-                assert_eq!(cancelled.previous, ExecutionStatus::Queued);
-                assert_eq!(store.status(id).await, (ExecutionStatus::Cancelled, true));
+            ExecutionStatus::Cancelled if !now.1 => {
+                executions::mark_stopped(&store.pool, id, "w")
+                    .await
+                    .unwrap()
+                    .unwrap();
             }
+            _ => {}
         }
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_cancel_expecting_queued_racing_a_claim_never_cancels_a_started_execution() {
+    race_a_cancel_with_a_claim(ExpectedStatus::Queued).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_cancel_expecting_running_racing_a_claim_answers_what_it_found() {
+    race_a_cancel_with_a_claim(ExpectedStatus::Running).await;
 }
 
 #[tokio::test]
