@@ -39,14 +39,19 @@ impl QueryParams {
             .transpose()
     }
 
+    /// `true` or `false` in any case: Python clients send `True`.
     pub fn bool(&self, name: &str) -> ApiResult<Option<bool>> {
         self.get(name)
-            .map(|t| match t {
-                "true" => Ok(true),
-                "false" => Ok(false),
-                _ => Err(ApiError::BadRequest(format!(
-                    "{name} must be true or false, got '{t}'"
-                ))),
+            .map(|t| {
+                if t.eq_ignore_ascii_case("true") {
+                    Ok(true)
+                } else if t.eq_ignore_ascii_case("false") {
+                    Ok(false)
+                } else {
+                    Err(ApiError::BadRequest(format!(
+                        "{name} must be true or false, got '{t}'"
+                    )))
+                }
             })
             .transpose()
     }

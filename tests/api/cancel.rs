@@ -85,11 +85,24 @@ async fn graceful_is_recorded_and_an_invalid_value_changes_nothing() {
     let abrupt = app.execution_in(ExecutionStatus::Running, rs).await;
     let default = app.execution_in(ExecutionStatus::Running, rs).await;
     let invalid = app.execution_in(ExecutionStatus::Running, rs).await;
+    // Python clients send booleans capitalised: any case is accepted.
+    let pythonic = app.execution_in(ExecutionStatus::Running, rs).await;
+    let shouted = app.execution_in(ExecutionStatus::Running, rs).await;
 
     assert_eq!(
         app.cancel(graceful, "?graceful=true").await.status,
         StatusCode::OK
     );
+    assert_eq!(
+        app.cancel(pythonic, "?graceful=True").await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.cancel(shouted, "?graceful=FALSE").await.status,
+        StatusCode::OK
+    );
+    assert_eq!(graceful_flag(&app, pythonic).await, Some(true));
+    assert_eq!(graceful_flag(&app, shouted).await, Some(false));
     assert_eq!(
         app.cancel(abrupt, "?graceful=false").await.status,
         StatusCode::OK
@@ -103,7 +116,7 @@ async fn graceful_is_recorded_and_an_invalid_value_changes_nothing() {
         "?graceful=yes",
         "?graceful=1",
         "?graceful=",
-        "?graceful=TRUE",
+        "?graceful=truee",
     ] {
         let a = app.cancel(invalid, bad).await;
         assert_eq!(a.status, StatusCode::BAD_REQUEST, "{bad}");

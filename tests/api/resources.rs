@@ -475,6 +475,11 @@ async fn rulesets_tables_and_columns() {
         app.get("/column-metadata?is_masked=true").await.body["_pageInfo"]["total"],
         1
     );
+    // As a Python client spells it, the same filter.
+    assert_eq!(
+        app.get("/column-metadata?is_masked=True").await.body["_pageInfo"]["total"],
+        1
+    );
 
     // Deleting the table metadata removes its columns.
     assert_eq!(
