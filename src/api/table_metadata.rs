@@ -189,7 +189,7 @@ pub async fn list_columns(state: web::Data<AppState>, req: HttpRequest) -> ApiRe
         filters.push(Filter::Int("table_metadata_id", id));
     }
     if let Some(masked) = query.bool("is_masked")? {
-        filters.push(Filter::Bool("is_masking_attribute", masked));
+        filters.push(Filter::Bool("is_masked", masked));
     }
     list_answer::<ColumnMetadata>(&state.pool, filters, query.page()?).await
 }
@@ -217,13 +217,13 @@ struct ColumnBody {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>)]
     domain_name: Option<Option<String>>,
-    is_masking_attribute: Option<bool>,
+    is_masked: Option<bool>,
 }
 
 /// Sets a column's masking rule. A domain without an algorithm takes the domain's default
-/// algorithm; giving an algorithm marks the column masked unless `isMaskingAttribute` says otherwise;
+/// algorithm; giving an algorithm marks the column masked unless `isMasked` says otherwise;
 /// removing the algorithm unmasks it.
-/// Sets how a column is masked (algorithmName, domainName, isMaskingAttribute).
+/// Sets how a column is masked (algorithmName, domainName, isMasked).
 ///
 /// Changes the fields the body carries; ids and creation fields cannot change.
 #[utoipa::path(put, path = "/column-metadata/{columnMetadataId}", operation_id = "updateColumnMetadata", tag = "columnMetadata",
@@ -245,7 +245,7 @@ pub async fn update_column(
     let mut changes = ColumnChanges {
         algorithm_name: body.algorithm_name.clone(),
         domain_name: body.domain_name.clone(),
-        is_masking_attribute: body.is_masking_attribute,
+        is_masked: body.is_masked,
     };
     if let Some(Some(name)) = &body.algorithm_name
         && Algorithm::from_name(name).is_none()
@@ -264,8 +264,8 @@ pub async fn update_column(
             changes.algorithm_name = Some(Some(domain.default_algorithm.name().to_owned()));
         }
     }
-    if changes.is_masking_attribute.is_none() {
-        changes.is_masking_attribute = changes.algorithm_name.as_ref().map(Option::is_some);
+    if changes.is_masked.is_none() {
+        changes.is_masked = changes.algorithm_name.as_ref().map(Option::is_some);
     }
 
     let current = crate::store::get::<ColumnMetadata>(&state.pool, id)
@@ -288,7 +288,7 @@ pub async fn update_column(
         Some(a) => a.is_some(),
         None => current.algorithm_name.is_some(),
     };
-    if changes.is_masking_attribute == Some(true) && !will_have_algorithm {
+    if changes.is_masked == Some(true) && !will_have_algorithm {
         return Err(ApiError::BadRequest(
             "a column can be masked only with an algorithm: give algorithmName (or domainName)"
                 .into(),

@@ -36,7 +36,7 @@ pub struct ColumnMetadata {
     pub is_foreign_key: bool,
     pub algorithm_name: Option<String>,
     pub domain_name: Option<String>,
-    pub is_masking_attribute: bool,
+    pub is_masked: bool,
 }
 
 impl Resource for ColumnMetadata {
@@ -44,7 +44,7 @@ impl Resource for ColumnMetadata {
     const TABLE: &'static str = "column_metadata";
     const ID: &'static str = "column_metadata_id";
     const COLUMNS: &'static str = "column_metadata_id, column_name, table_metadata_id, data_type, column_length, \
-         is_primary_key, is_index, is_foreign_key, algorithm_name, domain_name, is_masking_attribute";
+         is_primary_key, is_index, is_foreign_key, algorithm_name, domain_name, is_masked";
 }
 
 /// Creates a table's metadata and one column metadata per catalog column, in one transaction.
@@ -114,7 +114,7 @@ pub async fn update_key_column(
 pub struct ColumnChanges {
     pub algorithm_name: Option<Option<String>>,
     pub domain_name: Option<Option<String>>,
-    pub is_masking_attribute: Option<bool>,
+    pub is_masked: Option<bool>,
 }
 
 /// Changes a column's masking rule; None when it does not exist.
@@ -127,7 +127,7 @@ pub async fn update_column(
         "UPDATE column_metadata
             SET algorithm_name = CASE WHEN $2 THEN $3 ELSE algorithm_name END,
                 domain_name = CASE WHEN $4 THEN $5 ELSE domain_name END,
-                is_masking_attribute = COALESCE($6, is_masking_attribute)
+                is_masked = COALESCE($6, is_masked)
           WHERE column_metadata_id = $1
          RETURNING {}",
         ColumnMetadata::COLUMNS
@@ -138,7 +138,7 @@ pub async fn update_column(
         .bind(c.algorithm_name.clone().flatten())
         .bind(c.domain_name.is_some())
         .bind(c.domain_name.clone().flatten())
-        .bind(c.is_masking_attribute)
+        .bind(c.is_masked)
         .fetch_optional(pool)
         .await
 }
@@ -158,7 +158,7 @@ pub async fn masked_columns(pool: &Db, ruleset_id: i64) -> Result<Vec<MaskedColu
     sqlx::query_as(
         "SELECT t.table_metadata_id, t.table_name, t.key_column, c.column_name, c.algorithm_name
            FROM table_metadata t JOIN column_metadata c USING (table_metadata_id)
-          WHERE t.ruleset_id = $1 AND c.is_masking_attribute AND c.algorithm_name IS NOT NULL
+          WHERE t.ruleset_id = $1 AND c.is_masked AND c.algorithm_name IS NOT NULL
           ORDER BY t.table_metadata_id, c.column_metadata_id",
     )
     .bind(ruleset_id)

@@ -328,7 +328,7 @@ async fn rulesets_tables_and_columns() {
     assert_eq!(by_name("email")["isIndex"], true);
     assert_eq!(by_name("first_name")["dataType"], "character varying(40)");
     assert_eq!(by_name("first_name")["columnLength"], 40);
-    assert_eq!(by_name("born")["isMaskingAttribute"], false);
+    assert_eq!(by_name("born")["isMasked"], false);
 
     let missing = app
         .post(
@@ -406,7 +406,7 @@ async fn rulesets_tables_and_columns() {
     assert_eq!(
         (
             set.body["algorithmName"].as_str(),
-            set.body["isMaskingAttribute"].as_bool()
+            set.body["isMasked"].as_bool()
         ),
         (Some("FirstNameLookup"), Some(true))
     );
@@ -452,12 +452,38 @@ async fn rulesets_tables_and_columns() {
     assert_eq!(
         app.put(
             &format!("/column-metadata/{born}"),
-            json!({"isMaskingAttribute": true})
+            json!({"isMasked": true})
         )
         .await
         .status,
         StatusCode::BAD_REQUEST
     );
+    // As a Delphix client unmasks a column: isMasked false keeps its algorithm for later.
+    let unmasked = app
+        .put(
+            &format!("/column-metadata/{first}"),
+            json!({"isMasked": false}),
+        )
+        .await;
+    assert_eq!(
+        (
+            unmasked.status,
+            unmasked.body["isMasked"].as_bool(),
+            unmasked.body["algorithmName"].as_str()
+        ),
+        (StatusCode::OK, Some(false), Some("FirstNameLookup"))
+    );
+    assert_eq!(
+        app.get(&format!("/column-metadata/{first}")).await.body["isMasked"],
+        false
+    );
+    let remasked = app
+        .put(
+            &format!("/column-metadata/{first}"),
+            json!({"isMasked": true}),
+        )
+        .await;
+    assert_eq!(remasked.body["isMasked"], true);
     let off = app
         .put(
             &format!("/column-metadata/{first}"),
@@ -467,7 +493,7 @@ async fn rulesets_tables_and_columns() {
     assert_eq!(
         (
             off.body["algorithmName"].is_null(),
-            off.body["isMaskingAttribute"].as_bool()
+            off.body["isMasked"].as_bool()
         ),
         (true, Some(false))
     );
