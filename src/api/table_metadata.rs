@@ -220,12 +220,11 @@ struct ColumnBody {
     is_masked: Option<bool>,
 }
 
-/// Sets a column's masking rule. A domain without an algorithm takes the domain's default
-/// algorithm; giving an algorithm marks the column masked unless `isMasked` says otherwise;
-/// removing the algorithm unmasks it.
 /// Sets how a column is masked (algorithmName, domainName, isMasked).
 ///
-/// Changes the fields the body carries; ids and creation fields cannot change.
+/// Changes the fields the body carries; ids and creation fields cannot change. A domain without an
+/// algorithm takes the domain's default algorithm; giving an algorithm marks the column masked
+/// unless `isMasked` says otherwise; removing the algorithm unmasks it.
 #[utoipa::path(put, path = "/column-metadata/{columnMetadataId}", operation_id = "updateColumnMetadata", tag = "columnMetadata",
     params(("columnMetadataId" = i64, Path, minimum = 1)),
     request_body = ColumnBody,

@@ -313,6 +313,33 @@ pub struct CancelOutcome {
     pub changed: bool,
 }
 
+/// The cancel's change, given where the status it found is read: a QUEUED execution gets its
+/// endTime at once, a RUNNING one when its worker has stopped.
+fn cancel_set(found: &str) -> String {
+    format!(
+        "SET status = 'CANCELLED',
+             end_time = CASE WHEN {found} = 'QUEUED' THEN now() END,
+             cancel_graceful = $3,
+             cancel_time = now()"
+    )
+}
+
+/// The cancel's guard ([`ExecutionStatus::cancel_applies`] in SQL): QUEUED or RUNNING, and
+/// `expectedStatus` ($2) when given.
+fn cancel_guard(found: &str) -> String {
+    format!("{found} IN ('QUEUED', 'RUNNING') AND ($2::text IS NULL OR {found} = $2)")
+}
+
+/// The cancelled row as the answer, notifying the instance running it if it was RUNNING.
+fn answer_cancelled() -> String {
+    format!(
+        "SELECT cancelled.*, true AS changed
+           FROM cancelled
+           LEFT JOIN LATERAL (SELECT pg_notify('{CANCELLED_CHANNEL}', cancelled.execution_id::text)
+                               WHERE cancelled.previous_status = 'RUNNING') n ON true"
+    )
+}
+
 /// The cancel: one conditional UPDATE, which locks the row and evaluates its guard and its SET on
 /// the row as locked (the latest committed version, waited for if another transaction holds it).
 /// A cancelled QUEUED execution gets its endTime at once, a RUNNING one when its worker has
@@ -323,20 +350,15 @@ static CANCEL_SQL: LazyLock<String> = LazyLock::new(|| {
     format!(
         "WITH cancelled AS (
              UPDATE executions
-                SET status = 'CANCELLED',
-                    end_time = CASE WHEN status = 'QUEUED' THEN now() END,
-                    cancel_graceful = $3,
-                    cancel_time = now()
-              WHERE execution_id = $1
-                AND status IN ('QUEUED', 'RUNNING')
-                AND ($2::text IS NULL OR status = $2)
+                {set}
+              WHERE execution_id = $1 AND {guard}
              RETURNING {COLUMNS},
                        CASE WHEN end_time IS NULL THEN 'RUNNING' ELSE 'QUEUED' END AS previous_status
          )
-         SELECT cancelled.*, true AS changed
-           FROM cancelled
-           LEFT JOIN LATERAL (SELECT pg_notify('{CANCELLED_CHANNEL}', cancelled.execution_id::text)
-                               WHERE cancelled.previous_status = 'RUNNING') n ON true"
+         {answer}",
+        set = cancel_set("status"),
+        guard = cancel_guard("status"),
+        answer = answer_cancelled(),
     )
 });
 
@@ -350,24 +372,19 @@ static CANCEL_LOCKED_SQL: LazyLock<String> = LazyLock::new(|| {
              SELECT {COLUMNS} FROM executions WHERE execution_id = $1 FOR UPDATE
          ), cancelled AS (
              UPDATE executions e
-                SET status = 'CANCELLED',
-                    end_time = CASE WHEN old.status = 'QUEUED' THEN now() END,
-                    cancel_graceful = $3,
-                    cancel_time = now()
+                {set}
                FROM old
-              WHERE e.execution_id = old.execution_id
-                AND old.status IN ('QUEUED', 'RUNNING')
-                AND ($2::text IS NULL OR old.status = $2)
+              WHERE e.execution_id = old.execution_id AND {guard}
              RETURNING {updated}, old.status AS previous_status
          )
-         SELECT cancelled.*, true AS changed
-           FROM cancelled
-           LEFT JOIN LATERAL (SELECT pg_notify('{CANCELLED_CHANNEL}', cancelled.execution_id::text)
-                               WHERE cancelled.previous_status = 'RUNNING') n ON true
+         {answer}
          UNION ALL
          SELECT old.*, old.status AS previous_status, false AS changed
            FROM old WHERE NOT EXISTS (SELECT 1 FROM cancelled)",
-        updated = updated.join(", ")
+        set = cancel_set("old.status"),
+        guard = cancel_guard("old.status"),
+        updated = updated.join(", "),
+        answer = answer_cancelled(),
     )
 });
 
@@ -398,11 +415,7 @@ pub async fn cancel(
     let Some(now) = get(db, execution_id).await? else {
         return Ok(None);
     };
-    let applies = matches!(
-        now.status,
-        ExecutionStatus::Queued | ExecutionStatus::Running
-    ) && expected.is_none_or(|e| e.status() == now.status);
-    if !applies {
+    if !now.status.cancel_applies(expected) {
         return Ok(Some(CancelOutcome {
             previous: now.status,
             execution: now,

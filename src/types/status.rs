@@ -37,6 +37,13 @@ impl ExecutionStatus {
         }
     }
 
+    /// Whether a cancel with this `expectedStatus` acts on an execution in this status (the guard
+    /// of `store::executions::cancel`, which checks it in SQL).
+    pub fn cancel_applies(self, expected: Option<ExpectedStatus>) -> bool {
+        matches!(self, ExecutionStatus::Queued | ExecutionStatus::Running)
+            && expected.is_none_or(|e| e.status() == self)
+    }
+
     /// SUCCEEDED, WARNING or FAILED: the run is over and cannot be cancelled.
     pub fn is_finished(self) -> bool {
         matches!(
