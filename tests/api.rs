@@ -7,6 +7,7 @@ mod common;
 mod api {
     mod auth;
     mod cancel;
+    mod compat;
     mod console;
     mod deployment;
     mod engine;

@@ -26,7 +26,8 @@ pub async fn get_one(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = ApplicationCreate)]
 struct NewApplication {
     #[schema(min_length = 1, max_length = 1000, pattern = r"^[^\x00]*\S[^\x00]*$")]
     application_name: Option<String>,
@@ -45,7 +46,9 @@ pub async fn create(
     req: HttpRequest,
     body: Bytes,
 ) -> ApiResult<HttpResponse> {
-    let body: NewApplication = request::json(&req, &body)?;
+    let body: NewApplication = request::Object::parse(&req, &body)?
+        .without(&["applicationId"])
+        .read()?;
     let name = request::required_text("applicationName", body.application_name)?;
     let created = applications::create(&state.pool, &name)
         .await?

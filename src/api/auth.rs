@@ -159,6 +159,7 @@ fn refuse<F>(
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 #[schema(as = Login)]
 struct LoginBody {
     #[schema(required = true)]

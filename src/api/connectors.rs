@@ -32,12 +32,24 @@ pub async fn get_one(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<
     get_answer::<DatabaseConnector>(&state.pool, &req, "databaseConnectorId").await
 }
 
+/// Set by maskd: a POST ignores them, a PUT may send them unchanged.
+const READ_ONLY: &[&str] = &["databaseConnectorId"];
+/// What a POST must carry.
+pub(super) const REQUIRED_ON_CREATE: &[&str] = &[
+    "connectorName",
+    "environmentId",
+    "host",
+    "port",
+    "databaseName",
+    "username",
+];
+/// Moving a connector would move its rulesets and jobs with it.
+const FIXED_AFTER_CREATE: &[&str] = &["environmentId"];
+
 #[derive(Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[schema(as = DatabaseConnectorBody)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = DatabaseConnectorUpdate)]
 struct Body {
-    #[schema(read_only)]
-    database_connector_id: Option<Int>,
     #[schema(min_length = 1, max_length = 1000, pattern = r"^[^\x00]*\S[^\x00]*$")]
     connector_name: Option<String>,
     #[schema(schema_with = crate::types::schema::database_type)]
@@ -92,12 +104,9 @@ pub async fn create(
     req: HttpRequest,
     body: Bytes,
 ) -> ApiResult<HttpResponse> {
-    let body: Body = request::json(&req, &body)?;
-    if body.database_connector_id.is_some() {
-        return Err(ApiError::BadRequest(
-            "databaseConnectorId is assigned by maskd; leave it out".into(),
-        ));
-    }
+    let body = request::Object::parse(&req, &body)?.without(READ_ONLY);
+    body.require(REQUIRED_ON_CREATE)?;
+    let body: Body = body.read()?;
     check_database_type(body.database_type.as_deref())?;
     let environment_id = body
         .environment_id
@@ -142,12 +151,13 @@ pub async fn update(
     body: Bytes,
 ) -> ApiResult<HttpResponse> {
     let id = request::path_id(&req, "databaseConnectorId")?;
-    let body: Body = request::json(&req, &body)?;
-    request::same_id(
-        "databaseConnectorId",
-        body.database_connector_id.map(|i| i.0),
-        id,
-    )?;
+    let current = crate::store::get::<DatabaseConnector>(&state.pool, id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("database connector {id} does not exist")))?;
+    let body: Body = request::Object::parse(&req, &body)?
+        .matching(&current, READ_ONLY)?
+        .matching(&current, FIXED_AFTER_CREATE)?
+        .read()?;
     check_database_type(body.database_type.as_deref())?;
     let changes = Changes {
         connector_name: request::optional_text("connectorName", body.connector_name)?,
@@ -160,15 +170,6 @@ pub async fn update(
             .password
             .map(|p| p.map(|p| state.keys.encrypt_password(&p))),
     };
-    if let Some(Int(env)) = body.environment_id {
-        // Moving a connector would move its rulesets and jobs with it: refuse, unless unchanged.
-        let current = crate::store::get::<DatabaseConnector>(&state.pool, id).await?;
-        if current.is_some_and(|c| c.environment_id != env) {
-            return Err(ApiError::BadRequest(
-                "environmentId of a connector cannot be changed".into(),
-            ));
-        }
-    }
     let updated = connectors::update(&state.pool, id, &changes)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("database connector {id} does not exist")))?;

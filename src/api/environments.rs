@@ -31,12 +31,15 @@ pub async fn get_one(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<
     get_answer::<Environment>(&state.pool, &req, "environmentId").await
 }
 
+/// Set by maskd: a POST ignores them, a PUT may send them unchanged.
+const READ_ONLY: &[&str] = &["environmentId"];
+/// What a POST must carry (and `applicationId` or `applicationName`).
+pub(super) const REQUIRED_ON_CREATE: &[&str] = &["environmentName"];
+
 #[derive(Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[schema(as = EnvironmentBody)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = EnvironmentUpdate)]
 struct Body {
-    #[schema(read_only)]
-    environment_id: Option<Int>,
     #[schema(min_length = 1, max_length = 1000, pattern = r"^[^\x00]*\S[^\x00]*$")]
     environment_name: Option<String>,
     application_id: Option<Int>,
@@ -73,12 +76,9 @@ pub async fn create(
     req: HttpRequest,
     body: Bytes,
 ) -> ApiResult<HttpResponse> {
-    let body: Body = request::json(&req, &body)?;
-    if body.environment_id.is_some() {
-        return Err(ApiError::BadRequest(
-            "environmentId is assigned by maskd; leave it out".into(),
-        ));
-    }
+    let body = request::Object::parse(&req, &body)?.without(READ_ONLY);
+    body.require(REQUIRED_ON_CREATE)?;
+    let body: Body = body.read()?;
     let name = request::required_text("environmentName", body.environment_name)?;
     let application = match (
         body.application_id,
@@ -122,8 +122,12 @@ pub async fn update(
     body: Bytes,
 ) -> ApiResult<HttpResponse> {
     let id = request::path_id(&req, "environmentId")?;
-    let body: Body = request::json(&req, &body)?;
-    request::same_id("environmentId", body.environment_id.map(|i| i.0), id)?;
+    let current = crate::store::get::<Environment>(&state.pool, id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("environment {id} does not exist")))?;
+    let body: Body = request::Object::parse(&req, &body)?
+        .matching(&current, READ_ONLY)?
+        .read()?;
     if body.application_name.is_some() {
         return Err(ApiError::BadRequest(
             "to move an environment, give applicationId".into(),

@@ -40,8 +40,22 @@ pub async fn get_one(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<
     get_answer::<Execution>(&state.pool, &req, "executionId").await
 }
 
+/// Set by maskd: a POST ignores them (a client resubmitting an execution it read sends them).
+const READ_ONLY: &[&str] = &[
+    "executionId",
+    "status",
+    "rowsMasked",
+    "rowsTotal",
+    "bytesProcessed",
+    "bytesTotal",
+    "startTime",
+    "endTime",
+    "submitTime",
+];
+
 #[derive(Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = ExecutionCreate)]
 struct NewExecution {
     #[schema(required = true)]
     job_id: Option<Int>,
@@ -66,7 +80,9 @@ pub async fn create(
     req: HttpRequest,
     body: Bytes,
 ) -> ApiResult<HttpResponse> {
-    let body: NewExecution = request::json(&req, &body)?;
+    let body: NewExecution = request::Object::parse(&req, &body)?
+        .without(READ_ONLY)
+        .read()?;
     let Int(job_id) = body
         .job_id
         .ok_or_else(|| ApiError::BadRequest("jobId is required".into()))?;

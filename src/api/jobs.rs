@@ -6,7 +6,7 @@ use super::auth::AuthUser;
 use super::error::{ApiError, ApiResult};
 use super::{AppState, get_answer, list_answer, request};
 use crate::sql_error::{self, sqlstate};
-use crate::store::jobs::{self, Deleted, JobFields, MaskingJob};
+use crate::store::jobs::{self, Deleted, JobFields, MaskingJob, MaskingJobScript};
 use crate::types::serde_helpers::{Int, present};
 
 /// Lists masking jobs.
@@ -32,59 +32,125 @@ pub async fn get_one(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<
     get_answer::<MaskingJob>(&state.pool, &req, "maskingJobId").await
 }
 
+/// Set by maskd: a POST ignores them, a PUT may send them unchanged.
+const READ_ONLY: &[&str] = &["maskingJobId", "createdBy", "createdTime"];
+/// What a POST must carry.
+pub(super) const REQUIRED_ON_CREATE: &[&str] = &["jobName", "rulesetId"];
+
 #[derive(Deserialize, Default, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[schema(as = DatabaseMaskingOptionsBody)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = DatabaseMaskingOptionsUpdate)]
 struct OptionsBody {
+    batch_update: Option<bool>,
+    #[schema(minimum = 1)]
     commit_size: Option<Int>,
     disable_constraints: Option<bool>,
-    disable_triggers: Option<bool>,
     drop_indexes: Option<bool>,
-    batch_update: Option<bool>,
+    disable_triggers: Option<bool>,
+    /// Only 1: each table is written on one connection; `numInputStreams` masks tables at once.
+    #[schema(minimum = 1, maximum = 1)]
+    num_output_threads_per_stream: Option<Int>,
+    /// Only false, until on-the-fly masking comes.
+    truncate_tables: Option<bool>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<MaskingJobScript>)]
+    prescript: Option<Option<MaskingJobScript>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<MaskingJobScript>)]
+    postscript: Option<Option<MaskingJobScript>>,
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[schema(as = MaskingJobBody)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = MaskingJobUpdate)]
 struct Body {
-    #[schema(read_only)]
-    masking_job_id: Option<Int>,
     #[schema(min_length = 1, max_length = 1000, pattern = r"^[^\x00]*\S[^\x00]*$")]
     job_name: Option<String>,
     ruleset_id: Option<Int>,
     #[schema(schema_with = crate::types::schema::ruleset_type)]
     ruleset_type: Option<String>,
+    /// Only null: maskd sends no mail.
+    email: Option<String>,
+    #[schema(minimum = 1)]
     feedback_size: Option<Int>,
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>, min_length = 1, max_length = 1000, pattern = r"^[^\x00]*\S[^\x00]*$")]
     job_description: Option<Option<String>>,
+    /// Stored and answered; no effect in maskd.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<i64>, minimum = 1)]
+    max_memory: Option<Option<Int>>,
+    /// Stored and answered; no effect in maskd.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<i64>, minimum = 1)]
+    min_memory: Option<Option<Int>>,
     multi_tenant: Option<bool>,
+    /// Tables masked at once: only 1 for now (the default).
+    #[schema(minimum = 1, maximum = 1)]
+    num_input_streams: Option<Int>,
+    /// Only false: maskd masks in place.
     on_the_fly_masking: Option<bool>,
-    fail_immediately: Option<bool>,
     database_masking_options: Option<OptionsBody>,
-    #[schema(read_only)]
-    created_by: Option<String>,
-    #[schema(read_only)]
-    created_time: Option<String>,
+    /// Only null: maskd masks in place.
+    #[schema(value_type = Option<crate::store::jobs::OnTheFlyMaskingSource>)]
+    on_the_fly_masking_source: Option<serde_json::Value>,
+    fail_immediately: Option<bool>,
+    /// Only null or empty: maskd has no plugin tasks.
+    enabled_tasks: Option<Vec<serde_json::Value>>,
+    /// Stored and answered; no effect in maskd.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<i64>, minimum = 0)]
+    stream_row_limit: Option<Option<Int>>,
 }
 
-fn positive(name: &str, value: Option<Int>) -> ApiResult<Option<i32>> {
+fn in_range(name: &str, value: Option<Int>, min: i64, max: i64) -> ApiResult<Option<i32>> {
     match value {
         None => Ok(None),
-        Some(Int(n)) if (1..=i32::MAX as i64).contains(&n) => Ok(Some(n as i32)),
+        Some(Int(n)) if (min..=max).contains(&n) => Ok(Some(n as i32)),
         Some(Int(n)) => Err(ApiError::BadRequest(format!(
-            "{name} must be a positive integer, got {n}"
+            "{name} must be from {min} to {max}, got {n}"
         ))),
     }
 }
 
-/// Parses the changeable fields of a job body.
-fn fields(body: Body) -> ApiResult<JobFields> {
-    if body.created_by.is_some() || body.created_time.is_some() {
-        return Err(ApiError::BadRequest(
-            "createdBy and createdTime are set by maskd and cannot be changed".into(),
-        ));
+fn positive(name: &str, value: Option<Int>) -> ApiResult<Option<i32>> {
+    in_range(name, value, 1, i32::MAX as i64)
+}
+
+/// A nullable number field: absent keeps it, null clears it.
+fn nullable(name: &str, value: Option<Option<Int>>, min: i64) -> ApiResult<Option<Option<i32>>> {
+    value
+        .map(|v| in_range(name, v, min, i32::MAX as i64))
+        .transpose()
+}
+
+/// Refuses a field whose only value maskd can honour is its neutral one, naming it.
+fn refuse(name: &str, why: &str) -> ApiError {
+    ApiError::BadRequest(format!("{name} is not supported: {why}"))
+}
+
+fn script(
+    name: &str,
+    value: Option<Option<MaskingJobScript>>,
+) -> ApiResult<Option<Option<MaskingJobScript>>> {
+    if let Some(Some(s)) = &value {
+        if s.contents.trim().is_empty() {
+            return Err(ApiError::BadRequest(format!(
+                "{name}.contents is required: the SQL to run on the target"
+            )));
+        }
+        request::optional_text(&format!("{name}.name"), s.name.clone())?;
+        if s.contents.contains('\0') {
+            return Err(ApiError::BadRequest(format!(
+                "{name}.contents must not contain NUL characters"
+            )));
+        }
     }
+    Ok(value)
+}
+
+/// Parses the changeable fields of a job body, refusing by name every field maskd cannot honour.
+fn fields(body: Body) -> ApiResult<JobFields> {
     match body.ruleset_type.as_deref() {
         None | Some("DATABASE") => {}
         Some(other) => {
@@ -94,12 +160,49 @@ fn fields(body: Body) -> ApiResult<JobFields> {
         }
     }
     if body.on_the_fly_masking == Some(true) {
-        return Err(ApiError::BadRequest(
-            "on-the-fly masking is not supported: maskd masks in place (onTheFlyMasking false)"
-                .into(),
+        return Err(refuse(
+            "onTheFlyMasking",
+            "maskd masks in place (onTheFlyMasking false)",
+        ));
+    }
+    if body
+        .on_the_fly_masking_source
+        .as_ref()
+        .is_some_and(|v| !v.is_null())
+    {
+        return Err(refuse(
+            "onTheFlyMaskingSource",
+            "maskd masks in place; leave it null",
+        ));
+    }
+    if body.email.is_some() {
+        return Err(refuse(
+            "email",
+            "maskd sends no mail; watch GET /executions?job_id= instead",
+        ));
+    }
+    if body.enabled_tasks.as_ref().is_some_and(|t| !t.is_empty()) {
+        return Err(refuse(
+            "enabledTasks",
+            "maskd has no plugin tasks; leave it null",
         ));
     }
     let options = body.database_masking_options.unwrap_or_default();
+    if options.truncate_tables == Some(true) {
+        return Err(refuse(
+            "databaseMaskingOptions.truncateTables",
+            "maskd masks in place and never empties a table",
+        ));
+    }
+    if options
+        .num_output_threads_per_stream
+        .is_some_and(|Int(n)| n != 1)
+    {
+        return Err(refuse(
+            "databaseMaskingOptions.numOutputThreadsPerStream",
+            "each table is written on one connection (1); use numInputStreams to mask tables at once",
+        ));
+    }
     Ok(JobFields {
         job_name: request::optional_text("jobName", body.job_name)?,
         ruleset_id: body.ruleset_id.map(|i| i.0),
@@ -108,14 +211,28 @@ fn fields(body: Body) -> ApiResult<JobFields> {
             Some(Some(d)) => Some(request::optional_text("jobDescription", Some(d))?),
             other => other,
         },
+        max_memory: nullable("maxMemory", body.max_memory, 1)?,
+        min_memory: nullable("minMemory", body.min_memory, 1)?,
         multi_tenant: body.multi_tenant,
+        num_input_streams: match body.num_input_streams {
+            Some(Int(n)) if n > 1 => {
+                return Err(refuse(
+                    "numInputStreams above 1",
+                    "maskd masks the tables of an execution one after another (1)",
+                ));
+            }
+            n => positive("numInputStreams", n)?,
+        },
         on_the_fly_masking: body.on_the_fly_masking,
         fail_immediately: body.fail_immediately,
+        stream_row_limit: nullable("streamRowLimit", body.stream_row_limit, 0)?,
+        batch_update: options.batch_update,
         commit_size: positive("databaseMaskingOptions.commitSize", options.commit_size)?,
         disable_constraints: options.disable_constraints,
-        disable_triggers: options.disable_triggers,
         drop_indexes: options.drop_indexes,
-        batch_update: options.batch_update,
+        disable_triggers: options.disable_triggers,
+        prescript: script("databaseMaskingOptions.prescript", options.prescript)?,
+        postscript: script("databaseMaskingOptions.postscript", options.postscript)?,
     })
 }
 
@@ -134,19 +251,14 @@ pub async fn create(
     req: HttpRequest,
     body: Bytes,
 ) -> ApiResult<HttpResponse> {
-    let body: Body = request::json(&req, &body)?;
-    if body.masking_job_id.is_some() {
+    let body = request::Object::parse(&req, &body)?.without(READ_ONLY);
+    body.require(REQUIRED_ON_CREATE)?;
+    let fields = fields(body.read()?)?;
+    let (Some(_), Some(ruleset_id)) = (&fields.job_name, fields.ruleset_id) else {
         return Err(ApiError::BadRequest(
-            "maskingJobId is assigned by maskd; leave it out".into(),
+            "jobName and rulesetId are required".into(),
         ));
-    }
-    let fields = fields(body)?;
-    if fields.job_name.is_none() {
-        return Err(ApiError::BadRequest("jobName is required".into()));
-    }
-    let ruleset_id = fields
-        .ruleset_id
-        .ok_or_else(|| ApiError::BadRequest("rulesetId is required".into()))?;
+    };
     let created = jobs::create(&state.pool, &fields, &user.user.username)
         .await?
         .ok_or_else(|| {
@@ -173,8 +285,12 @@ pub async fn update(
     body: Bytes,
 ) -> ApiResult<HttpResponse> {
     let id = request::path_id(&req, "maskingJobId")?;
-    let body: Body = request::json(&req, &body)?;
-    request::same_id("maskingJobId", body.masking_job_id.map(|i| i.0), id)?;
+    let current = crate::store::get::<MaskingJob>(&state.pool, id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("masking job {id} does not exist")))?;
+    let body: Body = request::Object::parse(&req, &body)?
+        .matching(&current, READ_ONLY)?
+        .read()?;
     let fields = fields(body)?;
     match jobs::update(&state.pool, id, &fields).await? {
         Some(job) => Ok(HttpResponse::Ok().json(job)),

@@ -12,6 +12,7 @@ use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use actix_web::web::{self, ServiceConfig};
 use actix_web::{HttpRequest, HttpResponse};
 use utoipa::openapi::path::Operation;
+use utoipa::openapi::schema::Schema;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{Content, Ref, RefOr, Response};
 use utoipa::{Modify, OpenApi};
@@ -57,6 +58,7 @@ pub fn api_doc() -> &'static utoipa::openapi::OpenApi {
         doc.info.version = API_VERSION.to_owned();
         doc.info.license = None;
         CommonAnswers.modify(&mut doc);
+        CreateBodies.modify(&mut doc);
         doc
     })
 }
@@ -181,6 +183,64 @@ fn error_answer(description: &str) -> RefOr<Response> {
         RefOr::T(Content::new(Some(Ref::from_schema_name("ErrorAnswer")))),
     );
     RefOr::T(response)
+}
+
+/// Each POST that creates an object reads the same body type as its PUT, whose schema has every
+/// field optional. For generated clients and positive-data tests, the POST gets a schema of its own:
+/// the PUT's `...Update` schema as `...Create`, with the fields the handler requires.
+struct CreateBodies;
+
+const CREATE_BODIES: &[(&str, &[&str])] = &[
+    ("/environments", super::environments::REQUIRED_ON_CREATE),
+    (
+        "/database-connectors",
+        super::connectors::REQUIRED_ON_CREATE,
+    ),
+    ("/database-rulesets", super::rulesets::REQUIRED_ON_CREATE),
+    (
+        "/table-metadata",
+        super::table_metadata::TABLE_REQUIRED_ON_CREATE,
+    ),
+    ("/masking-jobs", super::jobs::REQUIRED_ON_CREATE),
+];
+
+impl Modify for CreateBodies {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        for (path, required) in CREATE_BODIES {
+            let content = doc
+                .paths
+                .paths
+                .get_mut(*path)
+                .and_then(|item| item.post.as_mut())
+                .and_then(|post| post.request_body.as_mut())
+                .and_then(|body| match body {
+                    RefOr::T(body) => body.content.get_mut("application/json"),
+                    RefOr::Ref(_) => None,
+                });
+            let Some(RefOr::T(content)) = content else {
+                panic!("POST {path} has no JSON request body to derive a create schema from");
+            };
+            let Some(RefOr::Ref(update_ref)) = &content.schema else {
+                panic!("POST {path}'s body is not a named schema");
+            };
+            let update_name = update_ref
+                .ref_location
+                .rsplit('/')
+                .next()
+                .unwrap_or_default();
+            let create_name = update_name.replace("Update", "Create");
+            let Some(RefOr::T(Schema::Object(update))) = components.schemas.get(update_name) else {
+                panic!("schema {update_name} of POST {path} is not an object");
+            };
+            let mut create = update.clone();
+            create.required = required.iter().map(|f| f.to_string()).collect();
+            components
+                .schemas
+                .insert(create_name.clone(), RefOr::T(Schema::Object(create)));
+            content.schema = Some(RefOr::Ref(Ref::from_schema_name(create_name)));
+        }
+    }
 }
 
 /// Swagger UI at `/masking/api/docs`; registered before the API's scopes, which would otherwise

@@ -5,7 +5,9 @@
 use actix_web::HttpRequest;
 use actix_web::http::header::CONTENT_TYPE;
 use actix_web::web::Bytes;
+use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
 
 use super::error::{ApiError, ApiResult};
 use crate::types::{Page, parse_id};
@@ -80,29 +82,119 @@ pub struct PageParams {
     page_size: Option<i64>,
 }
 
-/// The JSON body; an empty body reads as `{}`.
-pub fn json<T: DeserializeOwned>(req: &HttpRequest, body: &Bytes) -> ApiResult<T> {
-    if let Some(ct) = req.headers().get(CONTENT_TYPE) {
-        let ct = ct.to_str().unwrap_or_default().to_ascii_lowercase();
-        let essence = ct.split(';').next().unwrap_or_default().trim();
-        if essence != "application/json" && !essence.ends_with("+json") {
-            return Err(ApiError::UnsupportedMediaType(format!(
-                "the body must be JSON sent with Content-Type: application/json, not '{essence}'"
-            )));
+/// A JSON object body, as Delphix clients send it: an empty body reads as `{}`, and an empty string
+/// anywhere in it means the field is absent (CSV-driven clients send `"keyColumn": ""`). Read it
+/// into the endpoint's body type with [`Object::read`], whose `deny_unknown_fields` refuses a field
+/// maskd does not know by name. Before that, a POST drops the read-only fields a client copying an
+/// object sends ([`Object::without`]), and a PUT checks them against the stored object
+/// ([`Object::matching`]): clients send back the whole object they read.
+pub struct Object(Map<String, Value>);
+
+impl Object {
+    pub fn parse(req: &HttpRequest, body: &Bytes) -> ApiResult<Self> {
+        if let Some(ct) = req.headers().get(CONTENT_TYPE) {
+            let ct = ct.to_str().unwrap_or_default().to_ascii_lowercase();
+            let essence = ct.split(';').next().unwrap_or_default().trim();
+            if essence != "application/json" && !essence.ends_with("+json") {
+                return Err(ApiError::UnsupportedMediaType(format!(
+                    "the body must be JSON sent with Content-Type: application/json, not '{essence}'"
+                )));
+            }
+        }
+        let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
+            b"{}"
+        } else {
+            body
+        };
+        match serde_json::from_slice(body) {
+            Ok(Value::Object(mut fields)) => {
+                drop_empty_strings(&mut fields);
+                Ok(Object(fields))
+            }
+            Ok(_) => Err(ApiError::BadRequest(
+                "the request body must be a JSON object".into(),
+            )),
+            Err(e) => Err(ApiError::BadRequest(format!(
+                "the request body is not valid JSON: {e}"
+            ))),
         }
     }
-    let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
-        b"{}"
-    } else {
-        body
-    };
-    serde_json::from_slice(body).map_err(|e| {
-        ApiError::BadRequest(if e.is_data() {
-            format!("the request body does not fit this endpoint: {e}")
-        } else {
-            format!("the request body is not valid JSON: {e}")
+
+    /// Without these fields: a POST ignores the read-only fields of the object it is sent, which
+    /// gets its own.
+    pub fn without(mut self, read_only: &[&str]) -> Self {
+        for name in read_only {
+            self.0.remove(*name);
+        }
+        self
+    }
+
+    /// Without these fields, once each one sent (and not null) is found equal to the stored
+    /// object's: a PUT may carry read-only fields as GET answered them, but cannot change them.
+    pub fn matching<T: Serialize>(self, stored: &T, read_only: &[&str]) -> ApiResult<Self> {
+        let stored = serde_json::to_value(stored).map_err(ApiError::internal)?;
+        for name in read_only {
+            let Some(sent) = self.0.get(*name).filter(|v| !v.is_null()) else {
+                continue;
+            };
+            let current = &stored[*name];
+            if !same_value(sent, current) {
+                return Err(ApiError::BadRequest(format!(
+                    "{name} is read-only: it is {current}, the body says {sent}; \
+                     leave it out or send it as GET answers it"
+                )));
+            }
+        }
+        Ok(self.without(read_only))
+    }
+
+    /// Each of these fields is present (not null): what a POST needs.
+    pub fn require(&self, names: &[&str]) -> ApiResult<()> {
+        match names
+            .iter()
+            .find(|name| self.0.get(**name).is_none_or(Value::is_null))
+        {
+            Some(name) => Err(ApiError::BadRequest(format!("{name} is required"))),
+            None => Ok(()),
+        }
+    }
+
+    pub fn read<T: DeserializeOwned>(self) -> ApiResult<T> {
+        serde_json::from_value(Value::Object(self.0)).map_err(|e| {
+            ApiError::BadRequest(format!("the request body does not fit this endpoint: {e}"))
         })
-    })
+    }
+}
+
+/// The body of an endpoint whose object has no read-only fields a client would send.
+pub fn json<T: DeserializeOwned>(req: &HttpRequest, body: &Bytes) -> ApiResult<T> {
+    Object::parse(req, body)?.read()
+}
+
+fn drop_empty_strings(fields: &mut Map<String, Value>) {
+    fields.retain(|_, v| !matches!(v, Value::String(s) if s.is_empty()));
+    for value in fields.values_mut() {
+        if let Value::Object(inner) = value {
+            drop_empty_strings(inner);
+        }
+    }
+}
+
+/// Equal as a client means it: an id as a decimal string, a time in another RFC 3339 spelling.
+fn same_value(sent: &Value, stored: &Value) -> bool {
+    match (sent, stored) {
+        (Value::String(text), Value::Number(n)) => text.trim().parse::<i64>().ok() == n.as_i64(),
+        (Value::String(a), Value::String(b)) if a != b => {
+            match (
+                chrono::DateTime::parse_from_rfc3339(a),
+                chrono::DateTime::parse_from_rfc3339(b),
+            ) {
+                (Ok(a), Ok(b)) => a == b,
+                _ => false,
+            }
+        }
+        (a, b) => a == b,
+    }
 }
 
 /// A required, non-blank text field.
@@ -140,14 +232,4 @@ fn text(name: &str, value: String) -> ApiResult<String> {
         )));
     }
     Ok(value)
-}
-
-/// A body field that names the resource's own id must match the path (ids cannot change).
-pub fn same_id(name: &str, body: Option<i64>, path: i64) -> ApiResult<()> {
-    match body {
-        Some(id) if id != path => Err(ApiError::BadRequest(format!(
-            "{name} cannot be changed (the path says {path}, the body {id})"
-        ))),
-        _ => Ok(()),
-    }
 }

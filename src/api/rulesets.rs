@@ -30,12 +30,15 @@ pub async fn get_one(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<
     get_answer::<DatabaseRuleset>(&state.pool, &req, "databaseRulesetId").await
 }
 
+/// Set by maskd: a POST ignores them, a PUT may send them unchanged.
+const READ_ONLY: &[&str] = &["databaseRulesetId"];
+/// What a POST must carry.
+pub(super) const REQUIRED_ON_CREATE: &[&str] = &["rulesetName", "databaseConnectorId"];
+
 #[derive(Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[schema(as = DatabaseRulesetBody)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = DatabaseRulesetUpdate)]
 struct Body {
-    #[schema(read_only)]
-    database_ruleset_id: Option<Int>,
     #[schema(min_length = 1, max_length = 1000, pattern = r"^[^\x00]*\S[^\x00]*$")]
     ruleset_name: Option<String>,
     database_connector_id: Option<Int>,
@@ -55,12 +58,9 @@ pub async fn create(
     req: HttpRequest,
     body: Bytes,
 ) -> ApiResult<HttpResponse> {
-    let body: Body = request::json(&req, &body)?;
-    if body.database_ruleset_id.is_some() {
-        return Err(ApiError::BadRequest(
-            "databaseRulesetId is assigned by maskd; leave it out".into(),
-        ));
-    }
+    let body = request::Object::parse(&req, &body)?.without(READ_ONLY);
+    body.require(REQUIRED_ON_CREATE)?;
+    let body: Body = body.read()?;
     let name = request::required_text("rulesetName", body.ruleset_name)?;
     let Int(connector_id) = body
         .database_connector_id
@@ -90,12 +90,12 @@ pub async fn update(
     body: Bytes,
 ) -> ApiResult<HttpResponse> {
     let id = request::path_id(&req, "databaseRulesetId")?;
-    let body: Body = request::json(&req, &body)?;
-    request::same_id(
-        "databaseRulesetId",
-        body.database_ruleset_id.map(|i| i.0),
-        id,
-    )?;
+    let current = crate::store::get::<DatabaseRuleset>(&state.pool, id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("database ruleset {id} does not exist")))?;
+    let body: Body = request::Object::parse(&req, &body)?
+        .matching(&current, READ_ONLY)?
+        .read()?;
     let name = request::optional_text("rulesetName", body.ruleset_name)?;
     let connector_id = body.database_connector_id.map(|i| i.0);
     match rulesets::update(&state.pool, id, name.as_deref(), connector_id).await? {

@@ -12,12 +12,15 @@ use crate::masking::algorithms::Algorithm;
 use crate::masking::domains;
 use crate::store::Filter;
 use crate::store::connectors;
-use crate::store::table_metadata::{self, ColumnChanges, ColumnMetadata, TableMetadata};
+use crate::store::table_metadata::{
+    self, ColumnChanges, ColumnMetadata, TableChanges, TableMetadata,
+};
 use crate::types::serde_helpers::{Int, present};
 
 /// Lists table metadata.
 #[utoipa::path(get, path = "/table-metadata", operation_id = "getAllTableMetadata", tag = "tableMetadata",
-    params(super::request::PageParams, ("ruleset_id" = Option<i64>, Query, minimum = 1, description = "Only the tables of this ruleset")),
+    params(super::request::PageParams, ("ruleset_id" = Option<i64>, Query, minimum = 1, description = "Only the tables of this ruleset"),
+        ("is_masked" = Option<bool>, Query, description = "Only the tables with (true) or without (false) a masked column")),
     responses((status = 200, description = "A page of them, in ascending id order", body = crate::types::Paged<TableMetadata>)),
 )]
 pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
@@ -25,6 +28,9 @@ pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<Htt
     let mut filters = vec![];
     if let Some(id) = query.id("ruleset_id")? {
         filters.push(Filter::Int("ruleset_id", id));
+    }
+    if let Some(masked) = query.bool("is_masked")? {
+        filters.push(table_metadata::table_is_masked(masked));
     }
     list_answer::<TableMetadata>(&state.pool, filters, query.page()?).await
 }
@@ -38,18 +44,73 @@ pub async fn get_one(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<
     get_answer::<TableMetadata>(&state.pool, &req, "tableMetadataId").await
 }
 
+/// Set by maskd: a POST ignores them, a PUT may send them unchanged.
+const TABLE_READ_ONLY: &[&str] = &["tableMetadataId", "isMasked"];
+/// What a POST must carry.
+pub(super) const TABLE_REQUIRED_ON_CREATE: &[&str] = &["tableName", "rulesetId"];
+/// Which table of which ruleset it is: to mask another table, create its own table metadata.
+const TABLE_FIXED_AFTER_CREATE: &[&str] = &["tableName", "rulesetId"];
+
 #[derive(Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[schema(as = TableMetadataBody)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = TableMetadataUpdate)]
 struct TableBody {
-    #[schema(read_only)]
-    table_metadata_id: Option<Int>,
     #[schema(min_length = 1, max_length = 1000, pattern = r"^[^\x00]*\S[^\x00]*$")]
     table_name: Option<String>,
     ruleset_id: Option<Int>,
+    /// Only null, until on-the-fly masking: maskd reads the table itself.
+    custom_sql: Option<String>,
+    /// Only the rows matching it are masked. SQL for the target, put inside `WHERE (...)` of
+    /// maskd's statements (the table is `t`); the target plans a query with it before it is saved.
+    /// No `;`, comment or dollar quoting; parentheses balanced.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 1000)]
+    where_clause: Option<Option<String>>,
+    /// Only null, until on-the-fly masking.
+    having_clause: Option<String>,
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>, min_length = 1, max_length = 1000, pattern = r"^[^\x00]*\S[^\x00]*$")]
     key_column: Option<Option<String>>,
+}
+
+impl TableBody {
+    /// Refuses, by name, what maskd cannot honour yet.
+    fn refuse_unsupported(&self) -> ApiResult<()> {
+        let why =
+            "maskd masks tables in place, reading them itself; it comes with on-the-fly masking";
+        if self.custom_sql.is_some() {
+            return Err(ApiError::BadRequest(format!(
+                "customSql is not supported: {why}"
+            )));
+        }
+        if self.having_clause.is_some() {
+            return Err(ApiError::BadRequest(format!(
+                "havingClause is not supported: {why}"
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// A whereClause the table's target can plan; the target's words when it cannot.
+async fn checked_where_clause(
+    target: &crate::masking::target::Target,
+    table: &str,
+    clause: Option<String>,
+) -> ApiResult<Option<String>> {
+    let Some(clause) = request::optional_text("whereClause", clause)? else {
+        return Ok(None);
+    };
+    match target
+        .plan_where_clause(table, &clause)
+        .await
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?
+    {
+        Ok(()) => Ok(Some(clause)),
+        Err(why) => Err(ApiError::BadRequest(format!(
+            "whereClause cannot be used on table '{table}': {why}"
+        ))),
+    }
 }
 
 /// Adds a table of the target database to a ruleset.
@@ -69,12 +130,10 @@ pub async fn create(
     req: HttpRequest,
     body: Bytes,
 ) -> ApiResult<HttpResponse> {
-    let body: TableBody = request::json(&req, &body)?;
-    if body.table_metadata_id.is_some() {
-        return Err(ApiError::BadRequest(
-            "tableMetadataId is assigned by maskd; leave it out".into(),
-        ));
-    }
+    let body = request::Object::parse(&req, &body)?.without(TABLE_READ_ONLY);
+    body.require(TABLE_REQUIRED_ON_CREATE)?;
+    let body: TableBody = body.read()?;
+    body.refuse_unsupported()?;
     let table_name = request::required_text("tableName", body.table_name)?;
     let Int(ruleset_id) = body
         .ruleset_id
@@ -105,11 +164,14 @@ pub async fn create(
             "keyColumn '{key}' is not a column of table '{table_name}'"
         )));
     }
+    let where_clause =
+        checked_where_clause(&target, &table_name, body.where_clause.flatten()).await?;
     let created = table_metadata::create(
         &state.pool,
         ruleset_id,
         &table_name,
         key_column.as_deref(),
+        where_clause.as_deref(),
         &columns,
     )
     .await?
@@ -118,7 +180,7 @@ pub async fn create(
     Ok(HttpResponse::Created().json(created))
 }
 
-/// Changes a table metadata (its key column).
+/// Changes a table metadata (its key column and where clause).
 ///
 /// Changes the fields the body carries; ids and creation fields cannot change.
 #[utoipa::path(put, path = "/table-metadata/{tableMetadataId}", operation_id = "updateTableMetadata", tag = "tableMetadata",
@@ -134,33 +196,44 @@ pub async fn update(
     body: Bytes,
 ) -> ApiResult<HttpResponse> {
     let id = request::path_id(&req, "tableMetadataId")?;
-    let body: TableBody = request::json(&req, &body)?;
-    request::same_id("tableMetadataId", body.table_metadata_id.map(|i| i.0), id)?;
     let current = crate::store::get::<TableMetadata>(&state.pool, id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("table metadata {id} does not exist")))?;
-    if body
-        .table_name
-        .as_ref()
-        .is_some_and(|t| *t != current.table_name)
-        || body.ruleset_id.is_some_and(|r| r.0 != current.ruleset_id)
-    {
-        return Err(ApiError::BadRequest(
-            "tableName and rulesetId cannot be changed: create new table metadata instead".into(),
-        ));
-    }
-    let Some(key_column) = body.key_column else {
-        return Ok(HttpResponse::Ok().json(current));
+    let body: TableBody = request::Object::parse(&req, &body)?
+        .matching(&current, TABLE_READ_ONLY)?
+        .matching(&current, TABLE_FIXED_AFTER_CREATE)?
+        .read()?;
+    body.refuse_unsupported()?;
+    let key_column = body
+        .key_column
+        .map(|k| request::optional_text("keyColumn", k))
+        .transpose()?;
+    let where_clause = match body.where_clause {
+        // Unchanged: no need to ask the target again.
+        Some(Some(clause)) if Some(&clause) != current.where_clause.as_ref() => {
+            let details =
+                connectors::connection_details_of_ruleset(&state.pool, current.ruleset_id)
+                    .await?
+                    .ok_or_else(|| {
+                        ApiError::NotFound(format!("table metadata {id} does not exist"))
+                    })?;
+            let target = target_from(&state, details)?;
+            Some(checked_where_clause(&target, &current.table_name, Some(clause)).await?)
+        }
+        other => other,
     };
-    let key_column = request::optional_text("keyColumn", key_column)?;
-    let updated = table_metadata::update_key_column(&state.pool, id, key_column.as_deref())
+    let changes = TableChanges {
+        key_column,
+        where_clause,
+    };
+    let updated = table_metadata::update_table(&state.pool, id, &changes)
         .await?
-        .ok_or_else(|| {
-            ApiError::BadRequest(format!(
-                "keyColumn '{}' is not a column of table '{}'",
-                key_column.clone().unwrap_or_default(),
+        .ok_or_else(|| match &changes.key_column {
+            Some(Some(key)) => ApiError::BadRequest(format!(
+                "keyColumn '{key}' is not a column of table '{}'",
                 current.table_name
-            ))
+            )),
+            _ => ApiError::NotFound(format!("table metadata {id} does not exist")),
         })?;
     Ok(HttpResponse::Ok().json(updated))
 }
@@ -203,14 +276,26 @@ pub async fn get_column(state: web::Data<AppState>, req: HttpRequest) -> ApiResu
     get_answer::<ColumnMetadata>(&state.pool, &req, "columnMetadataId").await
 }
 
+/// What the target's catalog said, and the ids: a PUT may send them unchanged.
+const COLUMN_READ_ONLY: &[&str] = &[
+    "columnMetadataId",
+    "columnName",
+    "tableMetadataId",
+    "dataType",
+    "columnLength",
+    "isPrimaryKey",
+    "isIdentity",
+    "isIndex",
+    "isForeignKey",
+    "documentStoreType",
+    "fileFormatId",
+    "domainAssignedBy",
+];
+
 #[derive(Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[schema(as = ColumnMetadataBody)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = ColumnMetadataUpdate)]
 struct ColumnBody {
-    #[schema(read_only)]
-    column_metadata_id: Option<Int>,
-    column_name: Option<String>,
-    table_metadata_id: Option<Int>,
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>)]
     algorithm_name: Option<Option<String>>,
@@ -218,6 +303,17 @@ struct ColumnBody {
     #[schema(value_type = Option<String>)]
     domain_name: Option<Option<String>>,
     is_masked: Option<bool>,
+    /// Whether a profile job may change the column's domain and algorithm.
+    is_profiler_writable: Option<bool>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, max_length = 1000)]
+    notes: Option<Option<String>>,
+    /// Only null: dates are read in PostgreSQL's own form.
+    date_format: Option<String>,
+    /// Only null: maskd's algorithms mask one column each.
+    algorithm_field_id: Option<Int>,
+    /// Only null: maskd's algorithms mask one column each.
+    algorithm_group_no: Option<Int>,
 }
 
 /// Sets how a column is masked (algorithmName, domainName, isMasked).
@@ -238,13 +334,38 @@ pub async fn update_column(
     body: Bytes,
 ) -> ApiResult<HttpResponse> {
     let id = request::path_id(&req, "columnMetadataId")?;
-    let body: ColumnBody = request::json(&req, &body)?;
-    request::same_id("columnMetadataId", body.column_metadata_id.map(|i| i.0), id)?;
+    let current = crate::store::get::<ColumnMetadata>(&state.pool, id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("column metadata {id} does not exist")))?;
+    let body: ColumnBody = request::Object::parse(&req, &body)?
+        .matching(&current, COLUMN_READ_ONLY)?
+        .read()?;
 
+    if body.date_format.is_some() {
+        return Err(ApiError::BadRequest(
+            "dateFormat is not supported: maskd reads dates in PostgreSQL's own form; keep dates in a date or timestamp column"
+                .into(),
+        ));
+    }
+    for (name, value) in [
+        ("algorithmFieldId", body.algorithm_field_id),
+        ("algorithmGroupNo", body.algorithm_group_no),
+    ] {
+        if value.is_some() {
+            return Err(ApiError::BadRequest(format!(
+                "{name} is not supported: maskd's algorithms mask one column each; leave it null"
+            )));
+        }
+    }
     let mut changes = ColumnChanges {
         algorithm_name: body.algorithm_name.clone(),
         domain_name: body.domain_name.clone(),
         is_masked: body.is_masked,
+        is_profiler_writable: body.is_profiler_writable,
+        notes: match body.notes {
+            Some(Some(n)) => Some(request::optional_text("notes", Some(n))?),
+            other => other,
+        },
     };
     if let Some(Some(name)) = &body.algorithm_name
         && Algorithm::from_name(name).is_none()
@@ -267,22 +388,6 @@ pub async fn update_column(
         changes.is_masked = changes.algorithm_name.as_ref().map(Option::is_some);
     }
 
-    let current = crate::store::get::<ColumnMetadata>(&state.pool, id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("column metadata {id} does not exist")))?;
-    if body
-        .column_name
-        .as_ref()
-        .is_some_and(|c| *c != current.column_name)
-        || body
-            .table_metadata_id
-            .is_some_and(|t| t.0 != current.table_metadata_id)
-    {
-        return Err(ApiError::BadRequest(
-            "columnName and tableMetadataId come from the target's catalog and cannot be changed"
-                .into(),
-        ));
-    }
     let will_have_algorithm = match &changes.algorithm_name {
         Some(a) => a.is_some(),
         None => current.algorithm_name.is_some(),

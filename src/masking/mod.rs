@@ -6,3 +6,4 @@ pub mod domains;
 pub mod sql_objects;
 pub mod table_sql;
 pub mod target;
+pub mod where_clause;

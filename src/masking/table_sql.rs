@@ -26,6 +26,10 @@ pub enum TableError {
         "the key column '{column}' of table '{table}' cannot itself be masked: choose another keyColumn"
     )]
     KeyMasked { table: String, column: String },
+    #[error(
+        "the whereClause of table '{table}' cannot be used: {why}; correct it with PUT /table-metadata"
+    )]
+    BadWhereClause { table: String, why: String },
     #[error(transparent)]
     Sql(#[from] sqlx::Error),
 }
@@ -59,6 +63,8 @@ pub struct ResolvedTable {
     pub key_quoted: String,
     pub key_type: String,
     pub columns: Vec<ResolvedColumn>,
+    /// `AND (<whereClause>)`, or nothing: which rows of the table are masked.
+    row_filter: String,
     select_sql: String,
     update_sql: String,
 }
@@ -76,8 +82,20 @@ pub async fn resolve(
     schema: &str,
     table: &str,
     key_column: Option<&str>,
+    where_clause: Option<&str>,
     rules: &[ColumnRule],
 ) -> Result<ResolvedTable, TableError> {
+    // Checked when it was saved; checked again, as it is pasted into SQL.
+    let row_filter = match where_clause {
+        None => String::new(),
+        Some(clause) => {
+            super::where_clause::check(clause).map_err(|why| TableError::BadWhereClause {
+                table: table.into(),
+                why,
+            })?;
+            format!(" AND ({clause})")
+        }
+    };
     let found: Option<(sqlx::postgres::types::Oid, String)> = sqlx::query_as(
         "SELECT c.oid, quote_ident(n.nspname) || '.' || quote_ident(c.relname)
            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -171,7 +189,7 @@ pub async fn resolve(
         .collect();
     let select_sql = format!(
         "SELECT t.{key}::text, {cols} FROM {qualified} AS t
-          WHERE t.{key} IS NOT NULL AND ($1::text IS NULL OR t.{key} > $1::text::{key_type})
+          WHERE t.{key} IS NOT NULL AND ($1::text IS NULL OR t.{key} > $1::text::{key_type}){row_filter}
           ORDER BY t.{key} LIMIT $2",
         key = key_quoted,
         cols = select_list.join(", "),
@@ -201,16 +219,17 @@ pub async fn resolve(
         key_quoted,
         key_type,
         columns,
+        row_filter,
         select_sql,
         update_sql,
     })
 }
 
-/// Rows the run will mask (those with a key).
+/// Rows the run will mask (those with a key, matching the whereClause).
 pub async fn count_rows(conn: &mut PgConnection, t: &ResolvedTable) -> Result<i64, sqlx::Error> {
     let sql = format!(
-        "SELECT count(*) FROM {} WHERE {} IS NOT NULL",
-        t.qualified, t.key_quoted
+        "SELECT count(*) FROM {} AS t WHERE t.{} IS NOT NULL{}",
+        t.qualified, t.key_quoted, t.row_filter
     );
     sqlx::query_scalar(&sql).fetch_one(conn).await
 }

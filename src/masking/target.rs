@@ -3,8 +3,9 @@
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgConnection};
-use sqlx::{ConnectOptions, Connection};
+use sqlx::{ConnectOptions, Connection, Executor};
 
+use super::where_clause;
 use crate::crypto::{DecryptError, Keys};
 use crate::sql_error;
 use crate::types::target::{CatalogColumn, ConnectionDetails};
@@ -130,6 +131,52 @@ impl Target {
         })
     }
 
+    /// Has the target plan a read of `table` limited by `clause` (checked first by
+    /// [`where_clause::check`]), in a read-only transaction it rolls back: Ok(Err) holds why the
+    /// target or the check refused it, in its words.
+    pub async fn plan_where_clause(
+        &self,
+        table: &str,
+        clause: &str,
+    ) -> Result<Result<(), String>, TargetError> {
+        if let Err(why) = where_clause::check(clause) {
+            return Ok(Err(why));
+        }
+        let mut conn = self.connect().await?;
+        let planned = async {
+            conn.execute("BEGIN READ ONLY; SET LOCAL statement_timeout = '10s'")
+                .await?;
+            let qualified: Option<String> = sqlx::query_scalar(
+                "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname)
+                   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                  WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')",
+            )
+            .bind(self.schema())
+            .bind(table)
+            .fetch_optional(&mut conn)
+            .await?;
+            let planned = match qualified {
+                None => Err(format!(
+                    "table '{table}' does not exist in schema '{}'",
+                    self.schema()
+                )),
+                Some(qualified) => sqlx::query(&format!(
+                    "EXPLAIN SELECT 1 FROM {qualified} AS t WHERE ({clause})"
+                ))
+                .execute(&mut conn)
+                .await
+                .map(|_| ())
+                .map_err(|e| sql_error::describe(&e)),
+            };
+            conn.execute("ROLLBACK").await?;
+            Ok::<_, sqlx::Error>(planned)
+        }
+        .await
+        .map_err(|e| self.catalog_error(e));
+        close(conn).await;
+        planned
+    }
+
     /// Ends a backend of this target, which rolls its transaction back at once: for a session a
     /// stopped run leaves busy (or waiting for a lock) after dropping its connection.
     pub async fn terminate_backend(&self, pid: i32) -> Result<(), TargetError> {
@@ -169,7 +216,8 @@ SELECT a.attname::text AS name,
        EXISTS (SELECT 1 FROM pg_index i
                 WHERE i.indrelid = c.oid AND a.attnum = ANY (i.indkey)) AS is_index,
        EXISTS (SELECT 1 FROM pg_constraint k
-                WHERE k.conrelid = c.oid AND k.contype = 'f' AND a.attnum = ANY (k.conkey)) AS is_foreign_key
+                WHERE k.conrelid = c.oid AND k.contype = 'f' AND a.attnum = ANY (k.conkey)) AS is_foreign_key,
+       a.attidentity <> '' AS is_identity
   FROM pg_class c
   JOIN pg_namespace n ON n.oid = c.relnamespace
   JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped

@@ -1,21 +1,52 @@
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sqlx::FromRow;
+use sqlx::types::Json;
 
 use super::{Filter, Resource};
 use crate::db::Db;
 use crate::types::serde_helpers;
 
+/// A SQL script a job runs on its target (Delphix's MaskingJobScript).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MaskingJobScript {
+    /// A name for the script, shown in events.
+    pub name: Option<String>,
+    /// The SQL, run in one transaction. Missing reads as empty, which the API refuses by name.
+    #[serde(default)]
+    pub contents: String,
+}
+
 #[derive(Debug, Clone, Serialize, FromRow, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DatabaseMaskingOptions {
+    pub batch_update: bool,
     pub commit_size: i32,
     pub disable_constraints: bool,
-    pub disable_triggers: bool,
     pub drop_indexes: bool,
-    pub batch_update: bool,
+    pub disable_triggers: bool,
+    /// Always 1: each table is written on one connection (`numInputStreams` masks tables at once).
+    pub num_output_threads_per_stream: i32,
+    /// Always false: emptying target tables belongs to on-the-fly masking, which maskd refuses.
+    pub truncate_tables: bool,
+    /// Run on the target before the first table, in its own transaction.
+    #[sqlx(json(nullable))]
+    pub prescript: Option<MaskingJobScript>,
+    /// Run on the target after the last table, in its own transaction.
+    #[sqlx(json(nullable))]
+    pub postscript: Option<MaskingJobScript>,
 }
 
+/// Where an on-the-fly job reads (always null: maskd masks in place).
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OnTheFlyMaskingSource {
+    pub connector_id: i64,
+    pub connector_type: String,
+}
+
+/// A masking job, with every field of Delphix's MaskingJob.
 #[derive(Debug, Clone, Serialize, FromRow, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MaskingJob {
@@ -25,25 +56,41 @@ pub struct MaskingJob {
     /// Always DATABASE: file masking does not exist yet.
     #[schema(schema_with = crate::types::schema::ruleset_type)]
     pub ruleset_type: String,
-    pub feedback_size: i32,
-    pub job_description: Option<String>,
-    pub multi_tenant: bool,
-    pub on_the_fly_masking: bool,
-    pub fail_immediately: bool,
-    #[sqlx(flatten)]
-    pub database_masking_options: DatabaseMaskingOptions,
     pub created_by: Option<String>,
     #[serde(serialize_with = "serde_helpers::time")]
     pub created_time: DateTime<Utc>,
+    /// Always null: maskd sends no mail.
+    pub email: Option<String>,
+    pub feedback_size: i32,
+    pub job_description: Option<String>,
+    /// Stored and answered; no effect in maskd (it tunes Delphix's JVM).
+    pub max_memory: Option<i32>,
+    /// Stored and answered; no effect in maskd (it tunes Delphix's JVM).
+    pub min_memory: Option<i32>,
+    pub multi_tenant: bool,
+    /// Tables of one execution masked at once, each on its own target connection.
+    pub num_input_streams: i32,
+    pub on_the_fly_masking: bool,
+    #[sqlx(flatten)]
+    pub database_masking_options: DatabaseMaskingOptions,
+    #[sqlx(json(nullable))]
+    pub on_the_fly_masking_source: Option<OnTheFlyMaskingSource>,
+    pub fail_immediately: bool,
+    /// Always null: maskd has no plugin tasks.
+    pub enabled_tasks: Option<Vec<String>>,
+    /// Stored and answered; no effect in maskd.
+    pub stream_row_limit: Option<i32>,
 }
 
 impl Resource for MaskingJob {
     const NOUN: &'static str = "masking job";
     const TABLE: &'static str = "masking_jobs";
     const ID: &'static str = "masking_job_id";
-    const COLUMNS: &'static str = "masking_job_id, job_name, ruleset_id, 'DATABASE' AS ruleset_type, feedback_size, \
-         job_description, multi_tenant, on_the_fly_masking, fail_immediately, commit_size, disable_constraints, \
-         disable_triggers, drop_indexes, batch_update, created_by, created_time";
+    const COLUMNS: &'static str = "masking_job_id, job_name, ruleset_id, 'DATABASE' AS ruleset_type, created_by, \
+         created_time, NULL::text AS email, feedback_size, job_description, max_memory, min_memory, multi_tenant, \
+         num_input_streams, on_the_fly_masking, batch_update, commit_size, disable_constraints, drop_indexes, \
+         disable_triggers, 1 AS num_output_threads_per_stream, false AS truncate_tables, prescript, postscript, \
+         NULL::jsonb AS on_the_fly_masking_source, fail_immediately, NULL::text[] AS enabled_tasks, stream_row_limit";
 }
 
 /// Filters jobs by environment (job -> ruleset -> connector -> environment).
@@ -57,22 +104,31 @@ pub fn in_environment(environment_id: i64) -> Filter {
 }
 
 /// The fields of a job that a POST sets and a PUT may change; None keeps the current value
-/// (or takes the default, on create).
+/// (or takes the default, on create); `Some(None)` clears a nullable one.
 #[derive(Debug, Default, Clone)]
 pub struct JobFields {
     pub job_name: Option<String>,
     pub ruleset_id: Option<i64>,
     pub feedback_size: Option<i32>,
-    /// Some(None) clears it.
     pub job_description: Option<Option<String>>,
+    pub max_memory: Option<Option<i32>>,
+    pub min_memory: Option<Option<i32>>,
     pub multi_tenant: Option<bool>,
+    pub num_input_streams: Option<i32>,
     pub on_the_fly_masking: Option<bool>,
     pub fail_immediately: Option<bool>,
+    pub stream_row_limit: Option<Option<i32>>,
+    pub batch_update: Option<bool>,
     pub commit_size: Option<i32>,
     pub disable_constraints: Option<bool>,
-    pub disable_triggers: Option<bool>,
     pub drop_indexes: Option<bool>,
-    pub batch_update: Option<bool>,
+    pub disable_triggers: Option<bool>,
+    pub prescript: Option<Option<MaskingJobScript>>,
+    pub postscript: Option<Option<MaskingJobScript>>,
+}
+
+fn script(s: &Option<Option<MaskingJobScript>>) -> Option<Json<&MaskingJobScript>> {
+    s.as_ref().and_then(Option::as_ref).map(Json)
 }
 
 /// None when the ruleset does not exist.
@@ -82,12 +138,14 @@ pub async fn create(
     created_by: &str,
 ) -> Result<Option<MaskingJob>, sqlx::Error> {
     let sql = format!(
-        "INSERT INTO masking_jobs (job_name, ruleset_id, feedback_size, job_description, multi_tenant,
-             on_the_fly_masking, fail_immediately, commit_size, disable_constraints, disable_triggers,
-             drop_indexes, batch_update, created_by)
-         SELECT $1, database_ruleset_id, COALESCE($3, 50000), $4, COALESCE($5, false), COALESCE($6, false),
-                COALESCE($7, false), COALESCE($8, 10000), COALESCE($9, false), COALESCE($10, false),
-                COALESCE($11, false), COALESCE($12, true), $13
+        "INSERT INTO masking_jobs (job_name, ruleset_id, feedback_size, job_description, max_memory, min_memory,
+             multi_tenant, num_input_streams, on_the_fly_masking, fail_immediately, stream_row_limit,
+             batch_update, commit_size, disable_constraints, drop_indexes, disable_triggers, prescript,
+             postscript, created_by)
+         SELECT $1, database_ruleset_id, COALESCE($3, 50000), $4, $5, $6, COALESCE($7, false),
+                COALESCE($8, 1), COALESCE($9, false), COALESCE($10, false), $11, COALESCE($12, true),
+                COALESCE($13, 10000), COALESCE($14, false), COALESCE($15, false), COALESCE($16, false),
+                $17, $18, $19
            FROM database_rulesets WHERE database_ruleset_id = $2
          RETURNING {}",
         MaskingJob::COLUMNS
@@ -97,14 +155,20 @@ pub async fn create(
         .bind(f.ruleset_id)
         .bind(f.feedback_size)
         .bind(f.job_description.clone().flatten())
+        .bind(f.max_memory.flatten())
+        .bind(f.min_memory.flatten())
         .bind(f.multi_tenant)
+        .bind(f.num_input_streams)
         .bind(f.on_the_fly_masking)
         .bind(f.fail_immediately)
+        .bind(f.stream_row_limit.flatten())
+        .bind(f.batch_update)
         .bind(f.commit_size)
         .bind(f.disable_constraints)
-        .bind(f.disable_triggers)
         .bind(f.drop_indexes)
-        .bind(f.batch_update)
+        .bind(f.disable_triggers)
+        .bind(script(&f.prescript))
+        .bind(script(&f.postscript))
         .bind(created_by)
         .fetch_optional(pool)
         .await
@@ -118,14 +182,20 @@ pub async fn update(pool: &Db, id: i64, f: &JobFields) -> Result<Option<MaskingJ
                 ruleset_id = COALESCE($3, ruleset_id),
                 feedback_size = COALESCE($4, feedback_size),
                 job_description = CASE WHEN $5 THEN $6 ELSE job_description END,
-                multi_tenant = COALESCE($7, multi_tenant),
-                on_the_fly_masking = COALESCE($8, on_the_fly_masking),
-                fail_immediately = COALESCE($9, fail_immediately),
-                commit_size = COALESCE($10, commit_size),
-                disable_constraints = COALESCE($11, disable_constraints),
-                disable_triggers = COALESCE($12, disable_triggers),
-                drop_indexes = COALESCE($13, drop_indexes),
-                batch_update = COALESCE($14, batch_update)
+                max_memory = CASE WHEN $7 THEN $8 ELSE max_memory END,
+                min_memory = CASE WHEN $9 THEN $10 ELSE min_memory END,
+                multi_tenant = COALESCE($11, multi_tenant),
+                num_input_streams = COALESCE($12, num_input_streams),
+                on_the_fly_masking = COALESCE($13, on_the_fly_masking),
+                fail_immediately = COALESCE($14, fail_immediately),
+                stream_row_limit = CASE WHEN $15 THEN $16 ELSE stream_row_limit END,
+                batch_update = COALESCE($17, batch_update),
+                commit_size = COALESCE($18, commit_size),
+                disable_constraints = COALESCE($19, disable_constraints),
+                drop_indexes = COALESCE($20, drop_indexes),
+                disable_triggers = COALESCE($21, disable_triggers),
+                prescript = CASE WHEN $22 THEN $23 ELSE prescript END,
+                postscript = CASE WHEN $24 THEN $25 ELSE postscript END
           WHERE masking_job_id = $1
             AND ($3::bigint IS NULL OR EXISTS (SELECT 1 FROM database_rulesets WHERE database_ruleset_id = $3))
          RETURNING {}",
@@ -138,14 +208,25 @@ pub async fn update(pool: &Db, id: i64, f: &JobFields) -> Result<Option<MaskingJ
         .bind(f.feedback_size)
         .bind(f.job_description.is_some())
         .bind(f.job_description.clone().flatten())
+        .bind(f.max_memory.is_some())
+        .bind(f.max_memory.flatten())
+        .bind(f.min_memory.is_some())
+        .bind(f.min_memory.flatten())
         .bind(f.multi_tenant)
+        .bind(f.num_input_streams)
         .bind(f.on_the_fly_masking)
         .bind(f.fail_immediately)
+        .bind(f.stream_row_limit.is_some())
+        .bind(f.stream_row_limit.flatten())
+        .bind(f.batch_update)
         .bind(f.commit_size)
         .bind(f.disable_constraints)
-        .bind(f.disable_triggers)
         .bind(f.drop_indexes)
-        .bind(f.batch_update)
+        .bind(f.disable_triggers)
+        .bind(f.prescript.is_some())
+        .bind(script(&f.prescript))
+        .bind(f.postscript.is_some())
+        .bind(script(&f.postscript))
         .fetch_optional(pool)
         .await
 }

@@ -39,6 +39,8 @@ pub enum Filter {
     Bool(&'static str, bool),
     /// `column IN (<subquery ending in "= "> value)`, for filters through a parent's parent.
     IntIn(&'static str, &'static str, i64),
+    /// `EXISTS (<subquery>) = value`, for a flag derived from children.
+    Exists(&'static str, bool),
 }
 
 fn push_filters(q: &mut QueryBuilder<'_, Postgres>, filters: &[Filter]) {
@@ -53,6 +55,12 @@ fn push_filters(q: &mut QueryBuilder<'_, Postgres>, filters: &[Filter]) {
             }
             Filter::Bool(col, v) => {
                 q.push(*col).push(" = ").push_bind(*v);
+            }
+            Filter::Exists(subquery, v) => {
+                q.push("EXISTS (")
+                    .push(*subquery)
+                    .push(") = ")
+                    .push_bind(*v);
             }
             Filter::IntIn(col, subquery, v) => {
                 q.push(*col)

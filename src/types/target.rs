@@ -24,6 +24,7 @@ pub struct CatalogColumn {
     pub is_primary_key: bool,
     pub is_index: bool,
     pub is_foreign_key: bool,
+    pub is_identity: bool,
 }
 
 /// A SQL object (trigger, foreign key, index) in the way of a run, found in the target's catalog,

@@ -534,7 +534,9 @@ async fn masking_jobs() {
     let job = id(&j.body, "maskingJobId");
     assert_eq!(
         j.body["databaseMaskingOptions"],
-        json!({"commitSize": 500, "disableConstraints": false, "disableTriggers": true, "dropIndexes": true, "batchUpdate": true})
+        json!({"commitSize": 500, "disableConstraints": false, "disableTriggers": true, "dropIndexes": true,
+               "batchUpdate": true, "numOutputThreadsPerStream": 1, "truncateTables": false,
+               "prescript": null, "postscript": null})
     );
     assert_eq!(j.body["createdBy"], "admin");
     assert!(j.body["createdTime"].is_string());

@@ -13,6 +13,7 @@ use crate::masking::algorithms::{Algorithm, MaskingKey};
 use crate::masking::sql_objects as catalog;
 use crate::masking::table_sql::{self, BatchRow, ColumnRule, ResolvedTable};
 use crate::masking::target;
+use crate::store::jobs::MaskingJobScript;
 use crate::store::table_metadata;
 use crate::types::ExecutionStatus;
 use crate::types::target::FoundSqlObject;
@@ -27,6 +28,7 @@ struct TablePlan {
     component_id: i64,
     table_name: String,
     key_column: Option<String>,
+    where_clause: Option<String>,
     rules: Vec<ColumnRule>,
 }
 
@@ -43,6 +45,7 @@ impl InPlaceMasking {
                 &schema,
                 &p.table_name,
                 p.key_column.as_deref(),
+                p.where_clause.as_deref(),
                 &p.rules,
             )
             .await?;
@@ -53,6 +56,10 @@ impl InPlaceMasking {
         tracing::info!(tables = tables.len(), rows_total, target = %ctx.target.describe(), "counted");
         ctx.progress.set_total(rows_total).await?;
 
+        let options = &ctx.job.database_masking_options;
+        if let Some(script) = &options.prescript {
+            run_script(&mut conn, "prescript", script).await?;
+        }
         for (p, t, n) in tables {
             ctx.progress.start_component(p.component_id, n).await?;
             let found = objects_in_the_way(&mut conn, &t, ctx).await?;
@@ -68,10 +75,34 @@ impl InPlaceMasking {
                 .end_component(p.component_id, rows, status)
                 .await?;
         }
+        if let Some(script) = &ctx.job.database_masking_options.postscript {
+            run_script(&mut conn, "postscript", script).await?;
+        }
         ctx.progress.write().await?;
         target::close(conn).await;
         Ok(())
     }
+}
+
+/// Runs a job's prescript or postscript on the target, in a transaction of its own.
+async fn run_script(
+    conn: &mut PgConnection,
+    which: &str,
+    script: &MaskingJobScript,
+) -> Result<(), RunError> {
+    let name = script.name.as_deref().unwrap_or("unnamed");
+    conn.execute("BEGIN").await?;
+    if let Err(e) = conn.execute(script.contents.as_str()).await {
+        // The transaction is aborted; a failed rollback ends with the connection.
+        let _ = conn.execute("ROLLBACK").await;
+        return Err(RunError::Failed(format!(
+            "the {which} '{name}' failed on the target: {}; nothing of it was kept. Correct databaseMaskingOptions.{which} of the job",
+            crate::sql_error::describe(&e)
+        )));
+    }
+    conn.execute("COMMIT").await?;
+    tracing::info!(script = name, "{which} ran");
+    Ok(())
 }
 
 /// The tables to mask, each with its execution component.
@@ -90,6 +121,7 @@ async fn plan(ctx: &RunContext<'_>) -> Result<Vec<TablePlan>, RunError> {
                 component_id: ctx.progress.new_component(&c.table_name).await?,
                 table_name: c.table_name.clone(),
                 key_column: c.key_column.clone(),
+                where_clause: c.where_clause.clone(),
                 rules: vec![],
             });
         }
