@@ -85,8 +85,8 @@ struct Body {
     #[schema(value_type = Option<i64>, minimum = 1)]
     min_memory: Option<Option<Int>>,
     multi_tenant: Option<bool>,
-    /// Tables masked at once: only 1 for now (the default).
-    #[schema(minimum = 1, maximum = 1)]
+    /// Tables masked at once, each on its own target connection (default 1).
+    #[schema(minimum = 1, maximum = 64)]
     num_input_streams: Option<Int>,
     /// Only false: maskd masks in place.
     on_the_fly_masking: Option<bool>,
@@ -102,6 +102,10 @@ struct Body {
     #[schema(value_type = Option<i64>, minimum = 0)]
     stream_row_limit: Option<Option<Int>>,
 }
+
+/// Each stream holds a target connection; more than this would exhaust a target's connections
+/// (PostgreSQL's default `max_connections` is 100) before it would speed anything up.
+const MAX_INPUT_STREAMS: i64 = 64;
 
 fn in_range(name: &str, value: Option<Int>, min: i64, max: i64) -> ApiResult<Option<i32>> {
     match value {
@@ -214,15 +218,12 @@ fn fields(body: Body) -> ApiResult<JobFields> {
         max_memory: nullable("maxMemory", body.max_memory, 1)?,
         min_memory: nullable("minMemory", body.min_memory, 1)?,
         multi_tenant: body.multi_tenant,
-        num_input_streams: match body.num_input_streams {
-            Some(Int(n)) if n > 1 => {
-                return Err(refuse(
-                    "numInputStreams above 1",
-                    "maskd masks the tables of an execution one after another (1)",
-                ));
-            }
-            n => positive("numInputStreams", n)?,
-        },
+        num_input_streams: in_range(
+            "numInputStreams",
+            body.num_input_streams,
+            1,
+            MAX_INPUT_STREAMS,
+        )?,
         on_the_fly_masking: body.on_the_fly_masking,
         fail_immediately: body.fail_immediately,
         stream_row_limit: nullable("streamRowLimit", body.stream_row_limit, 0)?,

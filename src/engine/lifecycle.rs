@@ -144,29 +144,31 @@ async fn run_job(
     stop: &CancellationToken,
     aborting: impl Fn() -> bool,
 ) -> RunEnd {
-    let mut ctx = RunContext::new(instance, execution, job, target, stop);
+    let ctx = RunContext::new(instance, execution, job, target, stop);
     let mut runner = Runner::for_job(job);
     let result = tokio::select! {
-        r = runner.run(&mut ctx) => r,
-        _ = stop.cancelled() => {
-            // The runner was dropped mid-flight: its connections are closed, but their backends
-            // may still be busy (or waiting for a lock). End them, which rolls the batch back at
-            // once.
-            for &pid in &ctx.sessions {
-                if let Err(e) = target.terminate_backend(pid).await {
-                    tracing::warn!(error = %e, pid, "cannot end the target backend of the stopped run");
-                }
-            }
-            Err(RunError::Stopped)
-        }
+        r = runner.run(&ctx) => r,
+        _ = stop.cancelled() => Err(RunError::Stopped),
     };
-    for event in ctx.unmasked.events() {
+    if result.is_err() {
+        // The runner was dropped mid-flight, or one of its streams failed and the others were
+        // dropped: their connections are closed, but the backends may still be busy (or waiting
+        // for a lock). End them, which rolls their batches back at once.
+        for pid in ctx.sessions() {
+            if let Err(e) = target.terminate_backend(pid, &ctx.session_name()).await {
+                tracing::warn!(error = %e, pid, "cannot end the target backend of the stopped run");
+            }
+        }
+    }
+    let (unmasked_events, unmasked): (Vec<_>, bool) = {
+        let unmasked = ctx.unmasked.lock().expect("not poisoned");
+        (unmasked.events().collect(), !unmasked.is_empty())
+    };
+    for event in unmasked_events {
         events::record(instance, execution.execution_id, &event).await;
     }
     match result {
-        Ok(()) => RunEnd::Completed {
-            unmasked: !ctx.unmasked.is_empty(),
-        },
+        Ok(()) => RunEnd::Completed { unmasked },
         Err(RunError::Failed(why)) => failed(instance, execution, why).await,
         Err(RunError::Stopped) => why_stopped(instance, execution.execution_id, aborting()).await,
     }

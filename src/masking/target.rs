@@ -179,11 +179,17 @@ impl Target {
 
     /// Ends a backend of this target, which rolls its transaction back at once: for a session a
     /// stopped run leaves busy (or waiting for a lock) after dropping its connection.
-    pub async fn terminate_backend(&self, pid: i32) -> Result<(), TargetError> {
+    pub async fn terminate_backend(
+        &self,
+        pid: i32,
+        application_name: &str,
+    ) -> Result<(), TargetError> {
         let mut conn = self.connect().await?;
-        let ended =
-            sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid = $1")
-                .bind(pid)
+        let ended = sqlx::query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid = $1 AND application_name = $2",
+        )
+        .bind(pid)
+        .bind(application_name)
                 .execute(&mut conn)
                 .await
                 .map_err(|e| self.catalog_error(e));

@@ -282,7 +282,8 @@ async fn every_field_of_a_delphix_masking_job_works_or_is_refused_by_name() {
         ("minMemory", json!(512), Ok(json!(512))),
         ("multiTenant", json!(true), Ok(json!(true))),
         ("numInputStreams", json!(1), Ok(json!(1))),
-        ("numInputStreams", json!(3), Err("numInputStreams")),
+        ("numInputStreams", json!(3), Ok(json!(3))),
+        ("numInputStreams", json!(65), Err("numInputStreams")),
         ("onTheFlyMasking", json!(false), Ok(json!(false))),
         ("onTheFlyMasking", json!(true), Err("onTheFlyMasking")),
         (

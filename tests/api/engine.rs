@@ -466,3 +466,139 @@ async fn a_run_whose_target_goes_away_reports_the_objects_it_left() {
         "left as the event says"
     );
 }
+
+/// The execution's components: (name, status, rowsMasked, startTime, endTime).
+async fn components_of(
+    app: &TestApp,
+    id: i64,
+) -> Vec<(String, String, i64, Option<String>, Option<String>)> {
+    let comps = app
+        .get(&format!("/execution-components?execution_id={id}"))
+        .await;
+    comps.body["responseList"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["componentName"].as_str().unwrap().to_owned(),
+                c["status"].as_str().unwrap().to_owned(),
+                c["rowsMasked"].as_i64().unwrap_or(0),
+                c["startTime"].as_str().map(str::to_owned),
+                c["endTime"].as_str().map(str::to_owned),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn num_input_streams_masks_tables_at_once_and_a_cancel_stops_them_all() {
+    let app = spawn_app_with(Settings {
+        workers: 1,
+        ..Default::default()
+    })
+    .await;
+    let rs = app.create_ruleset().await;
+    const ROWS: i64 = 40_000;
+    for t in ["t1", "t2", "t3"] {
+        for sql in [
+            format!("CREATE TABLE target.{t} (id bigint PRIMARY KEY, name text)"),
+            format!(
+                "INSERT INTO target.{t} SELECT g, 'Name' || g FROM generate_series(1, {ROWS}) g"
+            ),
+        ] {
+            sqlx::query(&sql).execute(&app.pool).await.unwrap();
+        }
+        app.mask_columns(rs, t, &[("name", "FirstNameLookup")])
+            .await;
+    }
+    let job = app
+        .post(
+            "/masking-jobs",
+            json!({"jobName": "streams", "rulesetId": rs, "numInputStreams": 3, "feedbackSize": 500,
+                   "databaseMaskingOptions": {"commitSize": 500}}),
+        )
+        .await;
+    assert_eq!(job.status, StatusCode::CREATED, "{job:?}");
+    let job = job.body["maskingJobId"].as_i64().unwrap();
+
+    // A whole run: the three tables are masked at once, so every table started before any ended.
+    let id = app.submit(job).await;
+    let last = watch(&app, id, ended).await.pop().unwrap();
+    assert_eq!(last["status"], "SUCCEEDED", "{last}");
+    assert_eq!(
+        last["rowsMasked"].as_i64(),
+        Some(3 * ROWS),
+        "progress is the sum of the streams"
+    );
+    let comps = components_of(&app, id).await;
+    assert_eq!(comps.len(), 3, "{comps:?}");
+    let parse =
+        |t: &Option<String>| chrono::DateTime::parse_from_rfc3339(t.as_deref().unwrap()).unwrap();
+    let last_start = comps.iter().map(|c| parse(&c.3)).max().unwrap();
+    let first_end = comps.iter().map(|c| parse(&c.4)).min().unwrap();
+    assert!(
+        last_start < first_end,
+        "the components' time ranges overlap: {comps:?}"
+    );
+    for (name, status, rows, _, _) in &comps {
+        assert_eq!((status.as_str(), *rows), ("SUCCEEDED", ROWS), "{name}");
+        let unmasked: i64 = sqlx::query_scalar(&format!(
+            "SELECT count(*) FROM target.{name} WHERE name = 'Name' || id"
+        ))
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+        assert!(
+            unmasked < ROWS / 100,
+            "{name}: {unmasked} rows left as they were"
+        );
+    }
+
+    // Another run, cancelled while all three streams are masking: all of them stop.
+    let id = app.submit(job).await;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let comps = components_of(&app, id).await;
+        if comps.len() == 3 && comps.iter().all(|c| c.1 == "RUNNING" && c.2 > 0) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the three tables never ran at once: {comps:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let asked = Instant::now();
+    let cancel = app.cancel(id, "?expectedStatus=RUNNING").await;
+    assert_eq!(cancel.status, StatusCode::OK, "{cancel:?}");
+    let last = watch(&app, id, ended).await.pop().unwrap();
+    println!("cancel to endTime with 3 streams: {:?}", asked.elapsed());
+    assert_eq!(last["status"], "CANCELLED");
+    let comps = components_of(&app, id).await;
+    for (name, status, rows, _, end) in &comps {
+        assert_eq!(status, "CANCELLED", "{name}: {comps:?}");
+        assert!(
+            end.is_some() && *rows < ROWS,
+            "{name} stopped before its end: {comps:?}"
+        );
+    }
+    // Ended backends leave pg_stat_activity a moment after their signal.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let sessions: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM pg_stat_activity WHERE application_name = $1")
+                .bind(format!("maskd execution {id}"))
+                .fetch_one(&app.pool)
+                .await
+                .unwrap();
+        if sessions == 0 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{sessions} sessions of the cancelled run are left on the target"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

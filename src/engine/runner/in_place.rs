@@ -1,7 +1,10 @@
 //! In-place database masking: plan the ruleset's tables, count them (`rowsTotal` is -1 meanwhile),
-//! then for each table disable the SQL objects the job's options name, and read it in key order,
-//! mask the values on a blocking thread and write them back, batch by batch, committing every
-//! `commitSize` rows.
+//! run the job's prescript, then for each table disable the SQL objects the job's options name,
+//! and read it in key order, mask the values on a blocking thread and write them back, batch by
+//! batch, committing every `commitSize` rows; then the postscript. `numInputStreams` tables are
+//! masked at once, each stream on its own target connection taking the next table when done.
+
+use std::sync::Mutex;
 
 use sqlx::Executor;
 use sqlx::postgres::PgConnection;
@@ -32,8 +35,11 @@ struct TablePlan {
     rules: Vec<ColumnRule>,
 }
 
+/// A table ready to mask: its plan, what the target said of it, and its rows.
+type ReadyTable = (TablePlan, ResolvedTable, i64);
+
 impl InPlaceMasking {
-    pub(super) async fn run(&mut self, ctx: &mut RunContext<'_>) -> Result<(), RunError> {
+    pub(super) async fn run(&mut self, ctx: &RunContext<'_>) -> Result<(), RunError> {
         let plans = plan(ctx).await?;
         let mut conn = ctx.connect_target().await?;
         let schema = ctx.target.schema().to_owned();
@@ -53,34 +59,66 @@ impl InPlaceMasking {
             rows_total += n;
             tables.push((p, t, n));
         }
-        tracing::info!(tables = tables.len(), rows_total, target = %ctx.target.describe(), "counted");
-        ctx.progress.set_total(rows_total).await?;
+        let streams = (ctx.job.num_input_streams.max(1) as usize).clamp(1, tables.len().max(1));
+        tracing::info!(tables = tables.len(), rows_total, streams, target = %ctx.target.describe(), "counted");
+        ctx.progress.lock().await.set_total(rows_total).await?;
 
         let options = &ctx.job.database_masking_options;
         if let Some(script) = &options.prescript {
             run_script(&mut conn, "prescript", script).await?;
         }
-        for (p, t, n) in tables {
-            ctx.progress.start_component(p.component_id, n).await?;
-            let found = objects_in_the_way(&mut conn, &t, ctx).await?;
-            sql_objects::disable(ctx, &mut conn, found).await?;
-            let unmasked_before = ctx.unmasked.total();
-            let rows = mask_table(ctx, &mut conn, &p, &t).await?;
-            let status = if ctx.unmasked.total() > unmasked_before {
-                ExecutionStatus::Warning
-            } else {
-                ExecutionStatus::Succeeded
-            };
-            ctx.progress
-                .end_component(p.component_id, rows, status)
-                .await?;
+        let mut conns = vec![conn];
+        while conns.len() < streams {
+            conns.push(ctx.connect_target().await?);
         }
-        if let Some(script) = &ctx.job.database_masking_options.postscript {
+        let queue = Mutex::new(tables.into_iter());
+        futures_util::future::try_join_all(conns.iter_mut().map(|c| stream(ctx, c, &queue)))
+            .await?;
+        let mut conns = conns.into_iter();
+        let mut conn = conns.next().expect("one stream at least");
+        for other in conns {
+            target::close(other).await;
+        }
+        if let Some(script) = &options.postscript {
             run_script(&mut conn, "postscript", script).await?;
         }
-        ctx.progress.write().await?;
+        ctx.progress.lock().await.write().await?;
         target::close(conn).await;
         Ok(())
+    }
+}
+
+/// One stream of a run: masks the next table of `queue` on `conn` until none is left. A stream
+/// that fails ends the run, and the others with it.
+async fn stream(
+    ctx: &RunContext<'_>,
+    conn: &mut PgConnection,
+    queue: &Mutex<std::vec::IntoIter<ReadyTable>>,
+) -> Result<(), RunError> {
+    loop {
+        let next = queue.lock().expect("not poisoned").next();
+        let Some((p, t, n)) = next else {
+            return Ok(());
+        };
+        ctx.progress
+            .lock()
+            .await
+            .start_component(p.component_id, n)
+            .await?;
+        let found = objects_in_the_way(conn, &t, ctx).await?;
+        sql_objects::disable(ctx, conn, found).await?;
+        let unmasked_before = ctx.unmasked_total();
+        let rows = mask_table(ctx, conn, &p, &t).await?;
+        let status = if ctx.unmasked_total() > unmasked_before {
+            ExecutionStatus::Warning
+        } else {
+            ExecutionStatus::Succeeded
+        };
+        ctx.progress
+            .lock()
+            .await
+            .end_component(p.component_id, rows, status)
+            .await?;
     }
 }
 
@@ -108,6 +146,7 @@ async fn run_script(
 /// The tables to mask, each with its execution component.
 async fn plan(ctx: &RunContext<'_>) -> Result<Vec<TablePlan>, RunError> {
     let columns = table_metadata::masked_columns(&ctx.instance.pool, ctx.job.ruleset_id).await?;
+    let progress = ctx.progress.lock().await;
     let mut plans: Vec<TablePlan> = Vec::new();
     for c in columns {
         let Some(algorithm) = Algorithm::from_name(&c.algorithm_name) else {
@@ -118,7 +157,7 @@ async fn plan(ctx: &RunContext<'_>) -> Result<Vec<TablePlan>, RunError> {
         };
         if plans.last().is_none_or(|p| p.table_name != c.table_name) {
             plans.push(TablePlan {
-                component_id: ctx.progress.new_component(&c.table_name).await?,
+                component_id: progress.new_component(&c.table_name).await?,
                 table_name: c.table_name.clone(),
                 key_column: c.key_column.clone(),
                 where_clause: c.where_clause.clone(),
@@ -155,7 +194,7 @@ async fn objects_in_the_way(
 
 /// Masks one table in key order, committing every `commitSize` rows; the rows it masked.
 async fn mask_table(
-    ctx: &mut RunContext<'_>,
+    ctx: &RunContext<'_>,
     conn: &mut PgConnection,
     p: &TablePlan,
     t: &ResolvedTable,
@@ -187,8 +226,7 @@ async fn mask_table(
             if count == 0 {
                 continue;
             }
-            ctx.unmasked
-                .add(&t.name, &c.name, c.algorithm.name(), count, p.component_id);
+            ctx.add_unmasked(&t.name, &c.name, c.algorithm.name(), count, p.component_id);
             if ctx.job.fail_immediately {
                 return Err(RunError::Failed(format!(
                     "a value of {}.{} could not be masked by {} and the job fails immediately",
@@ -205,7 +243,11 @@ async fn mask_table(
             uncommitted = 0;
         }
         done += n;
-        ctx.progress.add(n, p.component_id, done).await?;
+        ctx.progress
+            .lock()
+            .await
+            .add(n, p.component_id, done)
+            .await?;
     }
     conn.execute("COMMIT").await?;
     tracing::info!(table = %t.name, rows = done, "table masked");

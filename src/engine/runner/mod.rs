@@ -8,8 +8,12 @@
 //! [`RunContext::connect_target`], so a runner stops within a second without checking for it
 //! (a runner with long blocking work checks `stop`).
 //!
-//! To add a kind of job: a file here with a type that has `async fn run(&mut self, ctx: &mut
-//! RunContext<'_>) -> Result<(), RunError>`, a variant of [`Runner`] and its arm in `for_job` and
+//! A run may work on several tables at once (`numInputStreams`): the context is shared by them,
+//! so progress, unmasked values and sessions are behind locks, and every connection a run opens
+//! is ended with it.
+//!
+//! To add a kind of job: a file here with a type that has `async fn run(&mut self, ctx:
+//! &RunContext<'_>) -> Result<(), RunError>`, a variant of [`Runner`] and its arm in `for_job` and
 //! `run`. A runner that only reads its target (profiling) opens connections and never registers
 //! SQL objects; one with a source and a target (on-the-fly) gets its source from the job as this
 //! one gets its target. Whoever ends the execution restores what was registered, so work spread
@@ -45,7 +49,7 @@ impl Runner {
         Runner::InPlace(in_place::InPlaceMasking)
     }
 
-    pub(super) async fn run(&mut self, ctx: &mut RunContext<'_>) -> Result<(), RunError> {
+    pub(super) async fn run(&mut self, ctx: &RunContext<'_>) -> Result<(), RunError> {
         match self {
             Runner::InPlace(r) => r.run(ctx).await,
         }
@@ -106,12 +110,14 @@ pub(super) struct RunContext<'a> {
     pub job: &'a MaskingJob,
     /// The database the job works on.
     pub target: &'a Target,
-    pub progress: Progress<'a>,
-    pub unmasked: UnmaskedValues,
+    /// Held across its writes to maskd's database, so the streams of a run report one sum.
+    pub progress: tokio::sync::Mutex<Progress<'a>>,
+    pub unmasked: std::sync::Mutex<UnmaskedValues>,
     /// Cancelled when the run must stop (the lifecycle also drops the run's future).
     pub stop: &'a CancellationToken,
-    /// Backends of the target this run opened, ended by the lifecycle when the run is stopped.
-    pub(super) sessions: Vec<i32>,
+    /// Backends of the target this run opened, ended by the lifecycle when the run does not
+    /// complete.
+    sessions: std::sync::Mutex<Vec<i32>>,
 }
 
 impl<'a> RunContext<'a> {
@@ -127,23 +133,60 @@ impl<'a> RunContext<'a> {
             execution,
             job,
             target,
-            progress: Progress::new(instance, execution.execution_id, job.feedback_size as i64),
-            unmasked: UnmaskedValues::default(),
+            progress: tokio::sync::Mutex::new(Progress::new(
+                instance,
+                execution.execution_id,
+                job.feedback_size as i64,
+            )),
+            unmasked: std::sync::Mutex::default(),
             stop,
-            sessions: vec![],
+            sessions: std::sync::Mutex::default(),
         }
     }
 
-    /// A connection to the target, named after the execution (so that a DBA can tell in
-    /// `pg_stat_activity` which one it is), whose backend is ended if the run is stopped.
-    pub async fn connect_target(&mut self) -> Result<PgConnection, RunError> {
-        let name = format!("maskd execution {}", self.execution.execution_id);
-        let mut conn = self.target.connect_as(&name).await?;
+    /// The name of the run's target sessions (`application_name`), so that a DBA can tell in
+    /// `pg_stat_activity` which execution one belongs to.
+    pub(super) fn session_name(&self) -> String {
+        format!("maskd execution {}", self.execution.execution_id)
+    }
+
+    /// A connection to the target, named after the execution, whose backend is ended if the run
+    /// does not complete.
+    pub async fn connect_target(&self) -> Result<PgConnection, RunError> {
+        let mut conn = self.target.connect_as(&self.session_name()).await?;
         let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
             .fetch_one(&mut conn)
             .await?;
-        self.sessions.push(pid);
+        self.sessions.lock().expect("not poisoned").push(pid);
         Ok(conn)
+    }
+
+    /// The backends of the target this run opened.
+    pub(super) fn sessions(&self) -> Vec<i32> {
+        self.sessions.lock().expect("not poisoned").clone()
+    }
+
+    /// `count` values of `table.column` left unmasked by `algorithm`.
+    pub fn add_unmasked(
+        &self,
+        table: &str,
+        column: &str,
+        algorithm: &'static str,
+        count: i64,
+        component_id: i64,
+    ) {
+        self.unmasked.lock().expect("not poisoned").add(
+            table,
+            column,
+            algorithm,
+            count,
+            component_id,
+        );
+    }
+
+    /// Values left unmasked so far.
+    pub fn unmasked_total(&self) -> i64 {
+        self.unmasked.lock().expect("not poisoned").total()
     }
 }
 
