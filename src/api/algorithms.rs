@@ -11,22 +11,43 @@ use crate::masking::algorithms::Algorithm;
 use crate::masking::domains::{self, DOMAINS, Domain};
 use crate::types::Paged;
 
+/// A built-in algorithm in Delphix's shape. maskd's algorithms are built in and keyed by
+/// `MASKD_SECRET_KEY`: no creator, plugin, framework, tokenization or configurable extension.
 #[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 #[schema(as = Algorithm)]
 struct AlgorithmView {
     algorithm_name: &'static str,
+    /// Null: maskd's names are the only ones its algorithms ever had.
+    legacy_name: Option<String>,
     #[schema(schema_with = algorithm_type_schema)]
     algorithm_type: &'static str,
+    created_by: Option<String>,
     description: &'static str,
+    /// `STRING`, `BIG_DECIMAL` or `LOCAL_DATE_TIME`.
+    mask_type: &'static str,
+    is_tokenization_supported: bool,
+    framework_id: Option<i64>,
+    plugin_id: Option<i64>,
+    /// Empty: every built-in algorithm masks one column.
+    fields: Vec<serde_json::Value>,
+    algorithm_extension: Option<serde_json::Value>,
 }
 
 impl From<Algorithm> for AlgorithmView {
     fn from(a: Algorithm) -> Self {
         AlgorithmView {
             algorithm_name: a.name(),
+            legacy_name: None,
             algorithm_type: a.algorithm_type(),
+            created_by: None,
             description: a.description(),
+            mask_type: a.mask_type(),
+            is_tokenization_supported: false,
+            framework_id: None,
+            plugin_id: None,
+            fields: vec![],
+            algorithm_extension: None,
         }
     }
 }
@@ -47,30 +68,51 @@ fn algorithm_type_schema() -> utoipa::openapi::schema::Object {
 #[schema(as = Domain)]
 struct DomainView {
     domain_name: &'static str,
+    /// Null: the built-in domains were made by no user.
+    created_by: Option<String>,
     default_algorithm_code: &'static str,
+    /// Null: maskd has no tokenization.
+    default_tokenization_code: Option<String>,
 }
 
 impl From<&Domain> for DomainView {
     fn from(d: &Domain) -> Self {
         DomainView {
             domain_name: d.name,
+            created_by: None,
             default_algorithm_code: d.default_algorithm.name(),
+            default_tokenization_code: None,
         }
     }
 }
 
+/// A syncable object, as Delphix names it.
 #[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = ExportObjectMetadata)]
 struct SyncableObject {
     object_identifier: ObjectIdentifier,
     #[schema(schema_with = algorithm_type_schema)]
     object_type: &'static str,
+    /// Changes when the object does: a SHA-256 of what defines it.
+    revision_hash: String,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct ObjectIdentifier {
     algorithm_name: &'static str,
+}
+
+/// The hex SHA-256 of `parts`, each ended by a NUL (so that no two lists hash alike).
+fn revision_hash(parts: &[&str]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    for p in parts {
+        hash.update(p.as_bytes());
+        hash.update([0]);
+    }
+    hex::encode(hash.finalize())
 }
 
 /// One page of a fixed list.
@@ -147,6 +189,12 @@ pub async fn syncable_objects(req: HttpRequest) -> ApiResult<HttpResponse> {
                 algorithm_name: a.name(),
             },
             object_type: a.algorithm_type(),
+            revision_hash: revision_hash(&[
+                a.name(),
+                a.algorithm_type(),
+                a.mask_type(),
+                a.description(),
+            ]),
         })
         .collect();
     page_of(&req, objects)

@@ -67,6 +67,57 @@ struct Body {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>, write_only)]
     password: Option<Option<String>>,
+    /// Delphix's fields for other databases, drivers, Kerberos and vaults: only null or false.
+    custom_driver_name: Option<String>,
+    instance_name: Option<String>,
+    jdbc: Option<String>,
+    sid: Option<String>,
+    kerberos_auth: Option<bool>,
+    service_principal: Option<String>,
+    jdbc_driver_id: Option<Int>,
+    enable_logger: Option<bool>,
+    file_reference_id: Option<String>,
+    password_vault_auth: Option<bool>,
+    credential_path_id: Option<Int>,
+}
+
+impl Body {
+    /// Refuses, by name, what maskd cannot honour: it connects to PostgreSQL itself, with the
+    /// connector's username and password.
+    fn refuse_unsupported(&self) -> ApiResult<()> {
+        use request::unsupported;
+        let driver =
+            "maskd connects with its own PostgreSQL driver; give host, port and databaseName";
+        let login = "maskd logs in with username and password";
+        unsupported(
+            "customDriverName",
+            self.custom_driver_name.is_some(),
+            driver,
+        )?;
+        unsupported("jdbc", self.jdbc.is_some(), driver)?;
+        unsupported("jdbcDriverId", self.jdbc_driver_id.is_some(), driver)?;
+        unsupported("fileReferenceId", self.file_reference_id.is_some(), driver)?;
+        unsupported("enableLogger", self.enable_logger == Some(true), driver)?;
+        unsupported(
+            "instanceName",
+            self.instance_name.is_some(),
+            "it names a SQL Server instance; maskd masks POSTGRES databases",
+        )?;
+        unsupported(
+            "sid",
+            self.sid.is_some(),
+            "it names an Oracle database; maskd masks POSTGRES databases",
+        )?;
+        unsupported("kerberosAuth", self.kerberos_auth == Some(true), login)?;
+        unsupported("servicePrincipal", self.service_principal.is_some(), login)?;
+        unsupported(
+            "passwordVaultAuth",
+            self.password_vault_auth == Some(true),
+            login,
+        )?;
+        unsupported("credentialPathId", self.credential_path_id.is_some(), login)?;
+        Ok(())
+    }
 }
 
 fn port(value: Option<Int>) -> ApiResult<Option<i32>> {
@@ -107,6 +158,7 @@ pub async fn create(
     let body = request::Object::parse(&req, &body)?.without(READ_ONLY);
     body.require(REQUIRED_ON_CREATE)?;
     let body: Body = body.read()?;
+    body.refuse_unsupported()?;
     check_database_type(body.database_type.as_deref())?;
     let environment_id = body
         .environment_id
@@ -158,6 +210,7 @@ pub async fn update(
         .matching(&current, READ_ONLY)?
         .matching(&current, FIXED_AFTER_CREATE)?
         .read()?;
+    body.refuse_unsupported()?;
     check_database_type(body.database_type.as_deref())?;
     let changes = Changes {
         connector_name: request::optional_text("connectorName", body.connector_name)?,

@@ -47,6 +47,19 @@ struct Body {
     application_name: Option<String>,
     #[schema(schema_with = crate::types::schema::purpose)]
     purpose: Option<String>,
+    /// Only false: maskd has no approval workflow.
+    is_workflow_enabled: Option<bool>,
+}
+
+impl Body {
+    /// Refuses, by name, what maskd cannot honour.
+    fn refuse_unsupported(&self) -> ApiResult<()> {
+        request::unsupported(
+            "isWorkflowEnabled",
+            self.is_workflow_enabled == Some(true),
+            "maskd has no approval workflow",
+        )
+    }
 }
 
 fn purpose(value: Option<String>) -> ApiResult<Option<String>> {
@@ -79,6 +92,7 @@ pub async fn create(
     let body = request::Object::parse(&req, &body)?.without(READ_ONLY);
     body.require(REQUIRED_ON_CREATE)?;
     let body: Body = body.read()?;
+    body.refuse_unsupported()?;
     let name = request::required_text("environmentName", body.environment_name)?;
     let application = match (
         body.application_id,
@@ -128,6 +142,7 @@ pub async fn update(
     let body: Body = request::Object::parse(&req, &body)?
         .matching(&current, READ_ONLY)?
         .read()?;
+    body.refuse_unsupported()?;
     if body.application_name.is_some() {
         return Err(ApiError::BadRequest(
             "to move an environment, give applicationId".into(),

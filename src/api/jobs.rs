@@ -128,11 +128,6 @@ fn nullable(name: &str, value: Option<Option<Int>>, min: i64) -> ApiResult<Optio
         .transpose()
 }
 
-/// Refuses a field whose only value maskd can honour is its neutral one, naming it.
-fn refuse(name: &str, why: &str) -> ApiError {
-    ApiError::BadRequest(format!("{name} is not supported: {why}"))
-}
-
 fn script(
     name: &str,
     value: Option<Option<MaskingJobScript>>,
@@ -163,50 +158,42 @@ fn fields(body: Body) -> ApiResult<JobFields> {
             )));
         }
     }
-    if body.on_the_fly_masking == Some(true) {
-        return Err(refuse(
-            "onTheFlyMasking",
-            "maskd masks in place (onTheFlyMasking false)",
-        ));
-    }
-    if body
-        .on_the_fly_masking_source
-        .as_ref()
-        .is_some_and(|v| !v.is_null())
-    {
-        return Err(refuse(
-            "onTheFlyMaskingSource",
-            "maskd masks in place; leave it null",
-        ));
-    }
-    if body.email.is_some() {
-        return Err(refuse(
-            "email",
-            "maskd sends no mail; watch GET /executions?job_id= instead",
-        ));
-    }
-    if body.enabled_tasks.as_ref().is_some_and(|t| !t.is_empty()) {
-        return Err(refuse(
-            "enabledTasks",
-            "maskd has no plugin tasks; leave it null",
-        ));
-    }
+    use request::unsupported;
+    unsupported(
+        "onTheFlyMasking",
+        body.on_the_fly_masking == Some(true),
+        "maskd masks in place (onTheFlyMasking false)",
+    )?;
+    unsupported(
+        "onTheFlyMaskingSource",
+        body.on_the_fly_masking_source
+            .as_ref()
+            .is_some_and(|v| !v.is_null()),
+        "maskd masks in place; leave it null",
+    )?;
+    unsupported(
+        "email",
+        body.email.is_some(),
+        "maskd sends no mail; watch GET /executions?job_id= instead",
+    )?;
+    unsupported(
+        "enabledTasks",
+        body.enabled_tasks.as_ref().is_some_and(|t| !t.is_empty()),
+        "maskd has no plugin tasks; leave it null",
+    )?;
     let options = body.database_masking_options.unwrap_or_default();
-    if options.truncate_tables == Some(true) {
-        return Err(refuse(
-            "databaseMaskingOptions.truncateTables",
-            "maskd masks in place and never empties a table",
-        ));
-    }
-    if options
-        .num_output_threads_per_stream
-        .is_some_and(|Int(n)| n != 1)
-    {
-        return Err(refuse(
-            "databaseMaskingOptions.numOutputThreadsPerStream",
-            "each table is written on one connection (1); use numInputStreams to mask tables at once",
-        ));
-    }
+    unsupported(
+        "databaseMaskingOptions.truncateTables",
+        options.truncate_tables == Some(true),
+        "maskd masks in place and never empties a table",
+    )?;
+    unsupported(
+        "databaseMaskingOptions.numOutputThreadsPerStream",
+        options
+            .num_output_threads_per_stream
+            .is_some_and(|Int(n)| n != 1),
+        "each table is written on one connection (1); use numInputStreams to mask tables at once",
+    )?;
     Ok(JobFields {
         job_name: request::optional_text("jobName", body.job_name)?,
         ruleset_id: body.ruleset_id.map(|i| i.0),

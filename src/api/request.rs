@@ -197,6 +197,18 @@ fn same_value(sent: &Value, stored: &Value) -> bool {
     }
 }
 
+/// Refuses a field maskd accepts only at its neutral value (absent, null, false), naming it and
+/// saying why, so that no field a client sends is silently ignored.
+pub fn unsupported(name: &str, set: bool, why: &str) -> ApiResult<()> {
+    if set {
+        Err(ApiError::BadRequest(format!(
+            "{name} is not supported: {why}"
+        )))
+    } else {
+        Ok(())
+    }
+}
+
 /// A required, non-blank text field.
 pub fn required_text(name: &str, value: Option<String>) -> ApiResult<String> {
     match value {

@@ -42,6 +42,19 @@ struct Body {
     #[schema(min_length = 1, max_length = 1000, pattern = r"^[^\x00]*\S[^\x00]*$")]
     ruleset_name: Option<String>,
     database_connector_id: Option<Int>,
+    /// Only false, until rulesets can be refreshed from their connector's catalog.
+    refresh_drops_tables: Option<bool>,
+}
+
+impl Body {
+    /// Refuses, by name, what maskd cannot honour.
+    fn refuse_unsupported(&self) -> ApiResult<()> {
+        request::unsupported(
+            "refreshDropsTables",
+            self.refresh_drops_tables == Some(true),
+            "maskd has no ruleset refresh yet",
+        )
+    }
 }
 
 /// Creates a database ruleset.
@@ -61,6 +74,7 @@ pub async fn create(
     let body = request::Object::parse(&req, &body)?.without(READ_ONLY);
     body.require(REQUIRED_ON_CREATE)?;
     let body: Body = body.read()?;
+    body.refuse_unsupported()?;
     let name = request::required_text("rulesetName", body.ruleset_name)?;
     let Int(connector_id) = body
         .database_connector_id
@@ -96,6 +110,7 @@ pub async fn update(
     let body: Body = request::Object::parse(&req, &body)?
         .matching(&current, READ_ONLY)?
         .read()?;
+    body.refuse_unsupported()?;
     let name = request::optional_text("rulesetName", body.ruleset_name)?;
     let connector_id = body.database_connector_id.map(|i| i.0);
     match rulesets::update(&state.pool, id, name.as_deref(), connector_id).await? {

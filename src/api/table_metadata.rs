@@ -78,16 +78,8 @@ impl TableBody {
     fn refuse_unsupported(&self) -> ApiResult<()> {
         let why =
             "maskd masks tables in place, reading them itself; it comes with on-the-fly masking";
-        if self.custom_sql.is_some() {
-            return Err(ApiError::BadRequest(format!(
-                "customSql is not supported: {why}"
-            )));
-        }
-        if self.having_clause.is_some() {
-            return Err(ApiError::BadRequest(format!(
-                "havingClause is not supported: {why}"
-            )));
-        }
+        request::unsupported("customSql", self.custom_sql.is_some(), why)?;
+        request::unsupported("havingClause", self.having_clause.is_some(), why)?;
         Ok(())
     }
 }

@@ -18,9 +18,10 @@ pub enum Event {
     ShutDown,
     /// The instance running the execution stopped heartbeating and this one ended it.
     TakenOver,
-    /// `count` values of `object` (`table.column`) could not be masked by `algorithm`.
+    /// `count` values of `table.column` could not be masked by `algorithm`.
     UnmaskedData {
-        object: String,
+        table: String,
+        column: String,
         algorithm: &'static str,
         count: i64,
         component_id: i64,
@@ -52,6 +53,7 @@ impl Event {
             count: None,
             execution_component_id: None,
             masked_object_name: None,
+            masked_object_parent_name: None,
             algorithm_name: None,
         };
         match self {
@@ -70,20 +72,22 @@ impl Event {
                     .into(),
             ),
             Event::UnmaskedData {
-                object,
+                table,
+                column,
                 algorithm,
                 count,
                 component_id,
             } => NewEvent {
                 count: Some(*count),
                 execution_component_id: Some(*component_id),
-                masked_object_name: Some(object.clone()),
+                masked_object_name: Some(column.clone()),
+                masked_object_parent_name: Some(table.clone()),
                 algorithm_name: Some((*algorithm).to_owned()),
                 ..plain(
                     EventType::UnmaskedData,
                     Severity::Warning,
                     format!(
-                        "{count} value(s) of {object} could not be masked by {algorithm} and were left as they were"
+                        "{count} value(s) of {table}.{column} could not be masked by {algorithm} and were left as they were"
                     ),
                 )
             },
@@ -163,7 +167,8 @@ mod tests {
         );
 
         let unmasked = Event::UnmaskedData {
-            object: "people.email".into(),
+            table: "people".into(),
+            column: "email".into(),
             algorithm: "EmailLookup",
             count: 3,
             component_id: 7,
@@ -171,7 +176,18 @@ mod tests {
         .to_new_event();
         assert_eq!(unmasked.event_type, EventType::UnmaskedData);
         assert_eq!(unmasked.execution_component_id, Some(7));
-        assert_eq!(unmasked.masked_object_name.as_deref(), Some("people.email"));
+        assert_eq!(
+            (
+                unmasked.masked_object_parent_name.as_deref(),
+                unmasked.masked_object_name.as_deref()
+            ),
+            (Some("people"), Some("email"))
+        );
+        assert!(
+            unmasked
+                .cause
+                .contains("of people.email could not be masked")
+        );
         assert_eq!(unmasked.algorithm_name.as_deref(), Some("EmailLookup"));
 
         for aborted in [Event::ShutDown, Event::TakenOver] {

@@ -18,10 +18,18 @@ pub struct ExecutionComponent {
     pub status: ExecutionStatus,
     pub rows_masked: i64,
     pub rows_total: Option<i64>,
+    /// Null: bytes are counted for files, and maskd masks databases.
+    pub bytes_processed: Option<i64>,
+    pub bytes_total: Option<i64>,
     #[serde(serialize_with = "serde_helpers::opt_time")]
     pub start_time: Option<DateTime<Utc>>,
     #[serde(serialize_with = "serde_helpers::opt_time")]
     pub end_time: Option<DateTime<Utc>>,
+    /// Null: maskd's logs are its own (they name the execution), not a file per component.
+    pub log_file: Option<String>,
+    /// Values of the component left unmasked, as its `UNMASKED_DATA` events count them (recorded
+    /// when the run ends).
+    pub non_conforming_data_count: i64,
 }
 
 impl Resource for ExecutionComponent {
@@ -29,7 +37,12 @@ impl Resource for ExecutionComponent {
     const TABLE: &'static str = "execution_components";
     const ID: &'static str = "execution_component_id";
     const COLUMNS: &'static str = "execution_component_id, component_name, execution_id, status, rows_masked, \
-         rows_total, start_time, end_time";
+         rows_total, NULL::bigint AS bytes_processed, NULL::bigint AS bytes_total, start_time, end_time, \
+         NULL::text AS log_file, \
+         (SELECT COALESCE(sum(v.count), 0)::bigint FROM execution_events v \
+           WHERE v.execution_id = execution_components.execution_id \
+             AND v.execution_component_id = execution_components.execution_component_id \
+             AND v.event_type = 'UNMASKED_DATA') AS non_conforming_data_count";
 }
 
 /// Creates a QUEUED component of an execution.

@@ -6,6 +6,8 @@ use crate::db::Db;
 use crate::types::target::ConnectionDetails;
 
 /// A database connector as the API shows it: the password is write-only and never selected here.
+/// Delphix's fields for other databases, drivers, Kerberos and vaults are null or false: maskd
+/// connects to PostgreSQL with a username and password.
 #[derive(Debug, Clone, Serialize, FromRow, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DatabaseConnector {
@@ -14,11 +16,22 @@ pub struct DatabaseConnector {
     #[schema(schema_with = crate::types::schema::database_type)]
     pub database_type: String,
     pub environment_id: i64,
-    pub host: String,
-    pub port: i32,
+    pub custom_driver_name: Option<String>,
     pub database_name: String,
+    pub host: String,
+    pub instance_name: Option<String>,
+    pub jdbc: Option<String>,
+    pub port: i32,
     pub schema_name: String,
+    pub sid: Option<String>,
     pub username: String,
+    pub kerberos_auth: bool,
+    pub service_principal: Option<String>,
+    pub jdbc_driver_id: Option<i64>,
+    pub enable_logger: bool,
+    pub file_reference_id: Option<String>,
+    pub password_vault_auth: bool,
+    pub credential_path_id: Option<i64>,
 }
 
 impl Resource for DatabaseConnector {
@@ -26,7 +39,10 @@ impl Resource for DatabaseConnector {
     const TABLE: &'static str = "database_connectors";
     const ID: &'static str = "database_connector_id";
     const COLUMNS: &'static str = "database_connector_id, connector_name, database_type, environment_id, \
-         host, port, database_name, schema_name, username";
+         NULL::text AS custom_driver_name, database_name, host, NULL::text AS instance_name, \
+         NULL::text AS jdbc, port, schema_name, NULL::text AS sid, username, false AS kerberos_auth, \
+         NULL::text AS service_principal, NULL::bigint AS jdbc_driver_id, false AS enable_logger, \
+         NULL::text AS file_reference_id, false AS password_vault_auth, NULL::bigint AS credential_path_id";
 }
 
 pub struct NewConnector {

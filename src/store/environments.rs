@@ -13,13 +13,16 @@ pub struct Environment {
     pub application_id: i64,
     #[schema(schema_with = crate::types::schema::purpose)]
     pub purpose: String,
+    /// Always false: maskd has no approval workflow.
+    pub is_workflow_enabled: bool,
 }
 
 impl Resource for Environment {
     const NOUN: &'static str = "environment";
     const TABLE: &'static str = "environments";
     const ID: &'static str = "environment_id";
-    const COLUMNS: &'static str = "environment_id, environment_name, application_id, purpose";
+    const COLUMNS: &'static str =
+        "environment_id, environment_name, application_id, purpose, false AS is_workflow_enabled";
 }
 
 /// Which application a new environment belongs to.
@@ -41,7 +44,7 @@ pub async fn create(
             sqlx::query_as(
                 "INSERT INTO environments (environment_name, application_id, purpose)
                  SELECT $1, application_id, $3 FROM applications WHERE application_id = $2
-                 RETURNING environment_id, environment_name, application_id, purpose",
+                 RETURNING environment_id, environment_name, application_id, purpose, false AS is_workflow_enabled",
             )
             .bind(name)
             .bind(id)
@@ -57,7 +60,7 @@ pub async fn create(
                      RETURNING application_id)
                  INSERT INTO environments (environment_name, application_id, purpose)
                  SELECT $1, application_id, $3 FROM app
-                 RETURNING environment_id, environment_name, application_id, purpose",
+                 RETURNING environment_id, environment_name, application_id, purpose, false AS is_workflow_enabled",
             )
             .bind(name)
             .bind(app_name)
@@ -84,7 +87,7 @@ pub async fn update(pool: &Db, id: i64, c: &Changes) -> Result<Option<Environmen
                 purpose = COALESCE($4, e.purpose)
           WHERE e.environment_id = $1
             AND ($3::bigint IS NULL OR EXISTS (SELECT 1 FROM applications WHERE application_id = $3))
-         RETURNING environment_id, environment_name, application_id, purpose",
+         RETURNING environment_id, environment_name, application_id, purpose, false AS is_workflow_enabled",
     )
     .bind(id)
     .bind(&c.environment_name)

@@ -23,8 +23,14 @@ pub struct ExecutionEvent {
     #[serde(serialize_with = "serde_helpers::time")]
     pub time_stamp: DateTime<Utc>,
     pub execution_component_id: Option<i64>,
+    /// The column, for a value event.
     pub masked_object_name: Option<String>,
+    /// The table of the column.
+    pub masked_object_parent_name: Option<String>,
     pub algorithm_name: Option<String>,
+    /// Null: maskd's causes say what failed in words.
+    pub exception_type: Option<String>,
+    pub exception_detail: Option<String>,
 }
 
 impl Resource for ExecutionEvent {
@@ -32,7 +38,8 @@ impl Resource for ExecutionEvent {
     const TABLE: &'static str = "execution_events";
     const ID: &'static str = "execution_event_id";
     const COLUMNS: &'static str = "execution_event_id, execution_id, event_type, severity, cause, count, time_stamp, \
-         execution_component_id, masked_object_name, algorithm_name";
+         execution_component_id, masked_object_name, masked_object_parent_name, algorithm_name, \
+         NULL::text AS exception_type, NULL::text AS exception_detail";
 }
 
 /// An event to record.
@@ -44,6 +51,7 @@ pub struct NewEvent {
     pub count: Option<i64>,
     pub execution_component_id: Option<i64>,
     pub masked_object_name: Option<String>,
+    pub masked_object_parent_name: Option<String>,
     pub algorithm_name: Option<String>,
 }
 
@@ -54,8 +62,9 @@ pub async fn add(
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO execution_events
-             (execution_id, event_type, severity, cause, count, execution_component_id, masked_object_name, algorithm_name)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+             (execution_id, event_type, severity, cause, count, execution_component_id,
+              masked_object_name, masked_object_parent_name, algorithm_name)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(execution_id)
     .bind(e.event_type)
@@ -64,6 +73,7 @@ pub async fn add(
     .bind(e.count)
     .bind(e.execution_component_id)
     .bind(&e.masked_object_name)
+    .bind(&e.masked_object_parent_name)
     .bind(&e.algorithm_name)
     .execute(db)
     .await?;

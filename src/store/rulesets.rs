@@ -11,13 +11,16 @@ pub struct DatabaseRuleset {
     pub database_ruleset_id: i64,
     pub ruleset_name: String,
     pub database_connector_id: i64,
+    /// Always false: a ruleset refresh (which could drop vanished tables) does not exist yet.
+    pub refresh_drops_tables: bool,
 }
 
 impl Resource for DatabaseRuleset {
     const NOUN: &'static str = "database ruleset";
     const TABLE: &'static str = "database_rulesets";
     const ID: &'static str = "database_ruleset_id";
-    const COLUMNS: &'static str = "database_ruleset_id, ruleset_name, database_connector_id";
+    const COLUMNS: &'static str =
+        "database_ruleset_id, ruleset_name, database_connector_id, false AS refresh_drops_tables";
 }
 
 /// Filters rulesets by environment, as Delphix does (`?environment_id=`).
@@ -38,7 +41,7 @@ pub async fn create(
     sqlx::query_as(
         "INSERT INTO database_rulesets (ruleset_name, database_connector_id)
          SELECT $1, database_connector_id FROM database_connectors WHERE database_connector_id = $2
-         RETURNING database_ruleset_id, ruleset_name, database_connector_id",
+         RETURNING database_ruleset_id, ruleset_name, database_connector_id, false AS refresh_drops_tables",
     )
     .bind(name)
     .bind(connector_id)
@@ -59,7 +62,7 @@ pub async fn update(
                 database_connector_id = COALESCE($3, database_connector_id)
           WHERE database_ruleset_id = $1
             AND ($3::bigint IS NULL OR EXISTS (SELECT 1 FROM database_connectors WHERE database_connector_id = $3))
-         RETURNING database_ruleset_id, ruleset_name, database_connector_id",
+         RETURNING database_ruleset_id, ruleset_name, database_connector_id, false AS refresh_drops_tables",
     )
     .bind(id)
     .bind(name)

@@ -720,3 +720,194 @@ async fn prescript_runs_before_the_first_table_and_postscript_after_the_last() {
         "nothing masked, and the script's own work rolled back"
     );
 }
+
+/// The property names of a schema of maskd's OpenAPI document.
+fn properties(schema: &Value) -> BTreeSet<String> {
+    schema["properties"]
+        .as_object()
+        .map(|p| p.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn the_openapi_schemas_have_exactly_delphixs_fields() {
+    let app = spawn_app().await;
+    let doc = app.get("/openapi.json").await;
+    assert_eq!(doc.status, StatusCode::OK);
+    let schemas = doc.body["components"]["schemas"].as_object().unwrap();
+    // What maskd answers: every field of Delphix's model, and no other. Passwords are write-only.
+    let answered = [
+        "Algorithm",
+        "Application",
+        "ColumnMetadata",
+        "DatabaseConnector",
+        "DatabaseMaskingOptions",
+        "DatabaseRuleset",
+        "Domain",
+        "Environment",
+        "Execution",
+        "ExecutionComponent",
+        "ExecutionEvent",
+        "ExportObjectMetadata",
+        "MaskingJob",
+        "MaskingJobScript",
+        "OnTheFlyMaskingSource",
+        "TableMetadata",
+    ];
+    for model in answered {
+        let schema = schemas
+            .get(model)
+            .unwrap_or_else(|| panic!("maskd's document has no {model}"));
+        let mut expected = delphix_fields(model);
+        expected.remove("password");
+        assert_eq!(properties(schema), expected, "{model}");
+    }
+    // What maskd is sent: only Delphix's field names, plus maskd's one extension.
+    let extensions = BTreeSet::from(["applicationName".to_owned()]); // an environment's application, by name
+    let mut bodies = 0;
+    for (name, schema) in schemas {
+        let Some(model) = name
+            .strip_suffix("Create")
+            .or_else(|| name.strip_suffix("Update"))
+        else {
+            continue;
+        };
+        let allowed: BTreeSet<String> = delphix_fields(model).union(&extensions).cloned().collect();
+        let extra: Vec<_> = properties(schema).difference(&allowed).cloned().collect();
+        assert!(
+            extra.is_empty(),
+            "{name} has fields Delphix's {model} does not: {extra:?}"
+        );
+        bodies += 1;
+    }
+    assert!(
+        bodies >= 12,
+        "every create and update body is checked ({bodies})"
+    );
+    // Every schema named like a Delphix model is one of those checked.
+    for name in schemas.keys() {
+        let doc = include_str!("../../docs/DELPHIX-API.md");
+        if doc.contains(&format!("- **{name}**")) {
+            assert!(
+                answered.contains(&name.as_str()),
+                "{name} is a Delphix model this test does not check"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_field_of_a_delphix_connector_environment_and_ruleset_works_or_is_refused_by_name() {
+    let app = spawn_app().await;
+    let rs = app.create_ruleset().await;
+    let ruleset = app.get(&format!("/database-rulesets/{rs}")).await.body;
+    let connector = ruleset["databaseConnectorId"].as_i64().unwrap();
+    let environment = app
+        .get(&format!("/database-connectors/{connector}"))
+        .await
+        .body["environmentId"]
+        .as_i64()
+        .unwrap();
+    let (c, e, r) = (
+        format!("/database-connectors/{connector}"),
+        format!("/environments/{environment}"),
+        format!("/database-rulesets/{rs}"),
+    );
+    // (object, field, a value a client could send, Ok(what GET then answers) or Err(the name
+    // the refusal gives)).
+    let cases: Vec<(&str, &str, Value, Result<Value, &str>)> = vec![
+        (&c, "connectorName", json!("renamed"), Ok(json!("renamed"))),
+        (&c, "databaseType", json!("POSTGRES"), Ok(json!("POSTGRES"))),
+        (&c, "databaseType", json!("ORACLE"), Err("databaseType")),
+        (
+            &c,
+            "customDriverName",
+            json!("my-driver"),
+            Err("customDriverName"),
+        ),
+        (&c, "instanceName", json!("SQLEXPRESS"), Err("instanceName")),
+        (&c, "jdbc", json!("jdbc:postgresql://db/x"), Err("jdbc")),
+        (&c, "sid", json!("ORCL"), Err("sid")),
+        (&c, "schemaName", json!("public"), Ok(json!("public"))),
+        (&c, "kerberosAuth", json!(false), Ok(json!(false))),
+        (&c, "kerberosAuth", json!(true), Err("kerberosAuth")),
+        (
+            &c,
+            "servicePrincipal",
+            json!("maskd@REALM"),
+            Err("servicePrincipal"),
+        ),
+        (&c, "jdbcDriverId", json!(3), Err("jdbcDriverId")),
+        (&c, "enableLogger", json!(true), Err("enableLogger")),
+        (
+            &c,
+            "fileReferenceId",
+            json!("a-file"),
+            Err("fileReferenceId"),
+        ),
+        (
+            &c,
+            "passwordVaultAuth",
+            json!(true),
+            Err("passwordVaultAuth"),
+        ),
+        (&c, "credentialPathId", json!(2), Err("credentialPathId")),
+        (
+            &e,
+            "environmentName",
+            json!("renamed"),
+            Ok(json!("renamed")),
+        ),
+        (&e, "purpose", json!("TRAINING"), Ok(json!("TRAINING"))),
+        (&e, "isWorkflowEnabled", json!(false), Ok(json!(false))),
+        (
+            &e,
+            "isWorkflowEnabled",
+            json!(true),
+            Err("isWorkflowEnabled"),
+        ),
+        (&r, "rulesetName", json!("renamed"), Ok(json!("renamed"))),
+        (&r, "refreshDropsTables", json!(false), Ok(json!(false))),
+        (
+            &r,
+            "refreshDropsTables",
+            json!(true),
+            Err("refreshDropsTables"),
+        ),
+    ];
+    for (path, field, value, expected) in cases {
+        let before = app.get(path).await.body;
+        let put = app.put(path, json!({field: value})).await;
+        match expected {
+            Ok(answered) => {
+                assert_eq!(put.status, StatusCode::OK, "{path} {field}: {put:?}");
+                assert_eq!(app.get(path).await.body[field], answered, "{path} {field}");
+            }
+            Err(name) => {
+                assert_eq!(
+                    put.status,
+                    StatusCode::BAD_REQUEST,
+                    "{path} {field}: {put:?}"
+                );
+                assert!(
+                    put.error_message().contains(name),
+                    "{path} {field}: {put:?}"
+                );
+                assert_eq!(
+                    app.get(path).await.body,
+                    before,
+                    "{path} {field}: a refusal changes nothing"
+                );
+            }
+        }
+    }
+    // A POST refuses the same, by name.
+    let mut body = app.connector_body(environment);
+    body["kerberosAuth"] = json!(true);
+    let refused = app.post("/database-connectors", body).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(
+        refused.error_message().contains("kerberosAuth"),
+        "{refused:?}"
+    );
+}

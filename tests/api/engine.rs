@@ -356,7 +356,7 @@ async fn unmaskable_values_are_counted_and_end_in_warning_or_fail_immediately() 
     );
     assert_eq!(
         (e["maskedObjectName"].as_str(), e["algorithmName"].as_str()),
-        (Some("customers.ssn"), Some("SsnSegment"))
+        (Some("ssn"), Some("SsnSegment"))
     );
     let left: i64 =
         sqlx::query_scalar("SELECT count(*) FROM target.customers WHERE ssn = 'unknown'")

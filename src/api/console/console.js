@@ -546,7 +546,7 @@ function eventRow(e) {
     el('td', {}, el('span', { class: `badge severity-${String(e.severity).toLowerCase()}` }, e.severity)),
     el('td', { class: 'cause' }, e.cause ?? ''),
     el('td', { class: 'num' }, e.count === null || e.count === undefined ? '' : numbers.format(e.count)),
-    el('td', {}, e.maskedObjectName ?? ''),
+    el('td', {}, [e.maskedObjectParentName, e.maskedObjectName].filter(Boolean).join('.')),
     el('td', {}, e.algorithmName ?? ''));
 }
 

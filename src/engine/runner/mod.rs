@@ -316,7 +316,8 @@ impl UnmaskedValues {
             .iter()
             .map(|((table, column, algorithm), (count, component_id))| {
                 super::events::Event::UnmaskedData {
-                    object: format!("{table}.{column}"),
+                    table: table.clone(),
+                    column: column.clone(),
                     algorithm,
                     count: *count,
                     component_id: *component_id,

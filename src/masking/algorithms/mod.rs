@@ -149,6 +149,15 @@ impl Algorithm {
         }
     }
 
+    /// Delphix's `maskType`: the kind of value the algorithm masks.
+    pub fn mask_type(self) -> &'static str {
+        match self {
+            Algorithm::DateShiftVariable => "LOCAL_DATE_TIME",
+            Algorithm::NumberMinMax => "BIG_DECIMAL",
+            _ => "STRING",
+        }
+    }
+
     /// One sentence describing what the algorithm does to a value.
     pub fn description(self) -> &'static str {
         match self {
