@@ -130,20 +130,10 @@ async fn a_job_masks_its_tables_and_restores_every_sql_object() {
         ("O".to_owned(), 2, true, true)
     );
 
-    let comps = app
-        .get(&format!("/execution-components?execution_id={id}"))
-        .await;
-    let comps: Vec<(String, String, i64)> = comps.body["responseList"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| {
-            (
-                c["componentName"].as_str().unwrap().to_owned(),
-                c["status"].as_str().unwrap().to_owned(),
-                c["rowsMasked"].as_i64().unwrap(),
-            )
-        })
+    let comps: Vec<(String, String, i64)> = components_of(&app, id)
+        .await
+        .into_iter()
+        .map(|(name, status, rows, _, _)| (name, status, rows))
         .collect();
     assert_eq!(
         comps,
