@@ -168,6 +168,12 @@ fn unique_message(constraint: Option<&str>) -> String {
         Some("table_metadata_ruleset_id_table_name_key") => {
             "this ruleset already has metadata for this table".into()
         }
+        Some("profile_expressions_expression_name_key") => {
+            "a profile expression with this name already exists".into()
+        }
+        Some("profile_sets_profile_set_name_key") => {
+            "a profile set with this name already exists".into()
+        }
         Some("executions_one_active_per_job") => {
             "this job already has an execution that has not stopped; wait for it or cancel it"
                 .into()

@@ -15,6 +15,7 @@ mod executions;
 mod jobs;
 mod metrics;
 mod openapi;
+mod profiling;
 mod reports;
 mod rulesets;
 mod system;
@@ -199,6 +200,24 @@ endpoint_table! {
         get(Auditor) => jobs::get_one,
         put(Admin) => jobs::update,
         delete(Admin) => jobs::delete_one,
+    }
+    "/profile-expressions" {
+        get(Auditor) => profiling::list_expressions,
+        post(Admin) => profiling::create_expression,
+    }
+    "/profile-expressions/{profileExpressionId}" {
+        get(Auditor) => profiling::get_expression,
+        put(Admin) => profiling::update_expression,
+        delete(Admin) => profiling::delete_expression,
+    }
+    "/profile-sets" {
+        get(Auditor) => profiling::list_sets,
+        post(Admin) => profiling::create_set,
+    }
+    "/profile-sets/{profileSetId}" {
+        get(Auditor) => profiling::get_set,
+        put(Admin) => profiling::update_set,
+        delete(Admin) => profiling::delete_set,
     }
     "/executions" {
         get(Auditor) => executions::list,

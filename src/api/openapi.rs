@@ -202,6 +202,11 @@ const CREATE_BODIES: &[(&str, &[&str])] = &[
         super::table_metadata::TABLE_REQUIRED_ON_CREATE,
     ),
     ("/masking-jobs", super::jobs::REQUIRED_ON_CREATE),
+    (
+        "/profile-expressions",
+        super::profiling::EXPRESSION_REQUIRED_ON_CREATE,
+    ),
+    ("/profile-sets", super::profiling::SET_REQUIRED_ON_CREATE),
 ];
 
 impl Modify for CreateBodies {

@@ -752,6 +752,8 @@ async fn the_openapi_schemas_have_exactly_delphixs_fields() {
         "MaskingJob",
         "MaskingJobScript",
         "OnTheFlyMaskingSource",
+        "ProfileExpression",
+        "ProfileSet",
         "TableMetadata",
     ];
     for model in answered {
