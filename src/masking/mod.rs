@@ -3,6 +3,7 @@
 
 pub mod algorithms;
 pub mod domains;
+pub mod profiling;
 pub mod sql_objects;
 pub mod table_sql;
 pub mod target;
