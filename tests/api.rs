@@ -23,6 +23,7 @@ mod api {
     mod openapi;
     mod outage;
     mod pool;
+    mod profile_jobs;
     mod profiling;
     mod races;
     mod rbac;

@@ -149,6 +149,7 @@ fn referencing_noun(table: Option<&str>) -> &'static str {
         Some("database_connectors") => "database connectors",
         Some("database_rulesets") => "database rulesets",
         Some("masking_jobs") => "masking jobs",
+        Some("profile_jobs") => "profile jobs",
         Some("executions") => "an execution that has not stopped",
         _ => "other resources",
     }

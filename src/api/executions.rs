@@ -10,7 +10,7 @@ use super::{AppState, get_answer, list_answer, request};
 use crate::sql_error::{self, sqlstate};
 use crate::store::Filter;
 use crate::store::executions::{self, Execution, Submission};
-use crate::store::jobs::MaskingJob;
+use crate::store::jobs;
 use crate::types::serde_helpers::Int;
 use crate::types::{ExecutionStatus, ExpectedStatus};
 
@@ -135,21 +135,24 @@ pub async fn create(
 
 /// Why a submission inserted nothing: the job is missing, or the connector fields do not suit it.
 async fn explain_refused_submission(state: &AppState, s: &Submission) -> ApiError {
-    let job = match crate::store::get::<MaskingJob>(&state.pool, s.job_id).await {
-        Ok(job) => job,
+    let facts = match jobs::submission_facts(&state.pool, s.job_id).await {
+        Ok(facts) => facts,
         Err(e) => return e.into(),
     };
-    let Some(job) = job else {
-        return ApiError::NotFound(format!("masking job {} does not exist", s.job_id));
+    let Some((_, multi_tenant, _)) = facts else {
+        return ApiError::NotFound(format!(
+            "job {} does not exist (neither a masking job nor a profile job)",
+            s.job_id
+        ));
     };
-    if job.multi_tenant && s.target_connector_id.is_none() {
+    if multi_tenant && s.target_connector_id.is_none() {
         ApiError::BadRequest(format!(
             "job {} is multi-tenant: give targetConnectorId",
             s.job_id
         ))
-    } else if !job.multi_tenant && s.target_connector_id.is_some() {
+    } else if !multi_tenant && s.target_connector_id.is_some() {
         ApiError::BadRequest(format!(
-            "job {} is not multi-tenant: it masks its ruleset's connector, so leave targetConnectorId out",
+            "job {} is not multi-tenant: it works on its ruleset's connector, so leave targetConnectorId out",
             s.job_id
         ))
     } else {

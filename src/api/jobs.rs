@@ -105,9 +105,14 @@ struct Body {
 
 /// Each stream holds a target connection; more than this would exhaust a target's connections
 /// (PostgreSQL's default `max_connections` is 100) before it would speed anything up.
-const MAX_INPUT_STREAMS: i64 = 64;
+pub(super) const MAX_INPUT_STREAMS: i64 = 64;
 
-fn in_range(name: &str, value: Option<Int>, min: i64, max: i64) -> ApiResult<Option<i32>> {
+pub(super) fn in_range(
+    name: &str,
+    value: Option<Int>,
+    min: i64,
+    max: i64,
+) -> ApiResult<Option<i32>> {
     match value {
         None => Ok(None),
         Some(Int(n)) if (min..=max).contains(&n) => Ok(Some(n as i32)),
@@ -117,12 +122,16 @@ fn in_range(name: &str, value: Option<Int>, min: i64, max: i64) -> ApiResult<Opt
     }
 }
 
-fn positive(name: &str, value: Option<Int>) -> ApiResult<Option<i32>> {
+pub(super) fn positive(name: &str, value: Option<Int>) -> ApiResult<Option<i32>> {
     in_range(name, value, 1, i32::MAX as i64)
 }
 
 /// A nullable number field: absent keeps it, null clears it.
-fn nullable(name: &str, value: Option<Option<Int>>, min: i64) -> ApiResult<Option<Option<i32>>> {
+pub(super) fn nullable(
+    name: &str,
+    value: Option<Option<Int>>,
+    min: i64,
+) -> ApiResult<Option<Option<i32>>> {
     value
         .map(|v| in_range(name, v, min, i32::MAX as i64))
         .transpose()

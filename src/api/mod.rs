@@ -15,6 +15,7 @@ mod executions;
 mod jobs;
 mod metrics;
 mod openapi;
+mod profile_jobs;
 mod profiling;
 mod reports;
 mod rulesets;
@@ -201,6 +202,16 @@ endpoint_table! {
         put(Admin) => jobs::update,
         delete(Admin) => jobs::delete_one,
     }
+    "/profile-jobs" {
+        get(Auditor) => profile_jobs::list,
+        post(Admin) => profile_jobs::create,
+    }
+    "/profile-jobs/{profileJobId}" {
+        get(Auditor) => profile_jobs::get_one,
+        put(Admin) => profile_jobs::update,
+        delete(Admin) => profile_jobs::delete_one,
+    }
+    "/profile-results-database/{executionId}" { get(Auditor) => profile_jobs::results }
     "/profile-expressions" {
         get(Auditor) => profiling::list_expressions,
         post(Admin) => profiling::create_expression,

@@ -207,6 +207,7 @@ const CREATE_BODIES: &[(&str, &[&str])] = &[
         super::profiling::EXPRESSION_REQUIRED_ON_CREATE,
     ),
     ("/profile-sets", super::profiling::SET_REQUIRED_ON_CREATE),
+    ("/profile-jobs", super::profile_jobs::REQUIRED_ON_CREATE),
 ];
 
 impl Modify for CreateBodies {

@@ -14,11 +14,12 @@ use tokio_util::sync::CancellationToken;
 
 use super::Instance;
 use super::events::{self, Event};
-use super::runner::{RunContext, RunError, Runner};
+use super::runner::{Job, RunContext, RunError, Runner};
 use super::sql_objects::{self, Action, Settled};
 use crate::masking::target::Target;
 use crate::store::executions::{self, Execution};
-use crate::store::jobs::MaskingJob;
+use crate::store::jobs::{self, JobKind, MaskingJob};
+use crate::store::profile_jobs::ProfileJob;
 use crate::store::{self, connectors};
 use crate::types::ExecutionStatus;
 
@@ -139,7 +140,7 @@ pub(super) async fn run(
 async fn run_job(
     instance: &Instance,
     execution: &Execution,
-    job: &MaskingJob,
+    job: &Job,
     target: &Target,
     stop: &CancellationToken,
     aborting: impl Fn() -> bool,
@@ -237,15 +238,25 @@ pub(super) async fn end_orphan(instance: &Instance, orphan: Execution) -> Ended 
 async fn job_and_target(
     instance: &Instance,
     execution: &Execution,
-) -> Result<(MaskingJob, Target), String> {
+) -> Result<(Job, Target), String> {
     let sql = |e: sqlx::Error| RunError::from(e).to_string();
-    let job = store::get::<MaskingJob>(&instance.pool, execution.job_id)
-        .await
-        .map_err(sql)?
-        .ok_or("the job no longer exists")?;
+    let id = execution.job_id;
+    let pool = &instance.pool;
+    let job = match jobs::submission_facts(pool, id).await.map_err(sql)? {
+        Some((JobKind::Masking, ..)) => store::get::<MaskingJob>(pool, id)
+            .await
+            .map_err(sql)?
+            .map(Job::Masking),
+        Some((JobKind::Profile, ..)) => store::get::<ProfileJob>(pool, id)
+            .await
+            .map_err(sql)?
+            .map(Job::Profile),
+        None => None,
+    }
+    .ok_or("the job no longer exists")?;
     let details = match execution.target_connector_id {
         Some(c) => connectors::connection_details(&instance.pool, c).await,
-        None => connectors::connection_details_of_ruleset(&instance.pool, job.ruleset_id).await,
+        None => connectors::connection_details_of_ruleset(&instance.pool, job.ruleset_id()).await,
     }
     .map_err(sql)?
     .ok_or("the job's database connector no longer exists")?;

@@ -281,3 +281,90 @@ pub async fn write_batch(
     }
     Ok(query.execute(conn).await?.rows_affected())
 }
+
+/// A table's columns, looked up in the target's catalog (so that every identifier pasted into
+/// SQL is one the catalog quoted), for reading a sample of their values.
+pub struct SampledTable {
+    qualified: String,
+    quoted_columns: Vec<String>,
+}
+
+/// Looks `table` and its `columns` up in the target's catalog.
+pub async fn sampled_table(
+    conn: &mut PgConnection,
+    schema: &str,
+    table: &str,
+    columns: &[String],
+) -> Result<SampledTable, TableError> {
+    let qualified: Option<(sqlx::postgres::types::Oid, String)> = sqlx::query_as(
+        "SELECT c.oid, quote_ident(n.nspname) || '.' || quote_ident(c.relname)
+           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')",
+    )
+    .bind(schema.to_owned())
+    .bind(table.to_owned())
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some((oid, qualified)) = qualified else {
+        return Err(TableError::MissingTable(table.into(), schema.into()));
+    };
+    let mut quoted_columns = Vec::with_capacity(columns.len());
+    for column in columns {
+        let quoted: Option<String> = sqlx::query_scalar(
+            "SELECT quote_ident(attname) FROM pg_attribute
+              WHERE attrelid = $1 AND attname = $2 AND attnum > 0 AND NOT attisdropped",
+        )
+        .bind(oid)
+        .bind(column.clone())
+        .fetch_optional(&mut *conn)
+        .await?;
+        quoted_columns.push(quoted.ok_or_else(|| TableError::MissingColumn {
+            table: table.into(),
+            column: column.clone(),
+        })?);
+    }
+    Ok(SampledTable {
+        qualified,
+        quoted_columns,
+    })
+}
+
+/// The rows a sample of at most `limit` rows will read.
+pub async fn count_sample(
+    conn: &mut PgConnection,
+    t: &SampledTable,
+    limit: i64,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(&format!(
+        "SELECT count(*) FROM (SELECT 1 FROM {} LIMIT $1) s",
+        t.qualified
+    ))
+    .bind(limit)
+    .fetch_one(conn)
+    .await
+}
+
+/// At most `limit` rows of the table's columns as text, in one statement: the first rows the
+/// table gives, so that reading a sample takes the same time whatever the table's size.
+pub async fn read_sample(
+    conn: &mut PgConnection,
+    t: &SampledTable,
+    limit: i64,
+) -> Result<Vec<Vec<Option<String>>>, sqlx::Error> {
+    let list: Vec<String> = t
+        .quoted_columns
+        .iter()
+        .map(|c| format!("t.{c}::text"))
+        .collect();
+    let rows = sqlx::query(&format!(
+        "SELECT {} FROM {} AS t LIMIT $1",
+        list.join(", "),
+        t.qualified
+    ))
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|r| (0..t.quoted_columns.len()).map(|i| r.try_get(i)).collect())
+        .collect()
+}

@@ -92,8 +92,9 @@ pub struct Submission {
     pub connector_type: Option<String>,
 }
 
-/// Creates a QUEUED execution, if the job exists and the connector fields suit it (a multi-tenant
-/// job needs a target connector; source fields only for multi-tenant on-the-fly jobs), and
+/// Creates a QUEUED execution, if the job (masking or profile) exists and the connector fields suit
+/// it (a multi-tenant job needs a target connector; source fields only for multi-tenant on-the-fly
+/// masking jobs), and
 /// notifies the workers. None when nothing was inserted; a second active execution of the same
 /// job is refused by the unique index `executions_one_active_per_job`.
 pub async fn create(
@@ -103,10 +104,12 @@ pub async fn create(
     let sql = format!(
         "WITH created AS (
              INSERT INTO executions (job_id, connector_type, source_connector_id, target_connector_id)
-             SELECT j.masking_job_id, $2, $3, $4 FROM masking_jobs j
-              WHERE j.masking_job_id = $1
-                AND j.multi_tenant = ($4::bigint IS NOT NULL)
-                AND (($2::text IS NULL AND $3::bigint IS NULL) OR (j.multi_tenant AND j.on_the_fly_masking))
+             SELECT j.job_id, $2, $3, $4 FROM jobs j
+               LEFT JOIN masking_jobs m ON m.masking_job_id = j.job_id
+               LEFT JOIN profile_jobs p ON p.profile_job_id = j.job_id
+              WHERE j.job_id = $1
+                AND COALESCE(m.multi_tenant, p.multi_tenant) = ($4::bigint IS NOT NULL)
+                AND (($2::text IS NULL AND $3::bigint IS NULL) OR (m.multi_tenant AND m.on_the_fly_masking))
              RETURNING {COLUMNS})
          SELECT created.* FROM created, LATERAL (SELECT pg_notify('{SUBMITTED_CHANNEL}', created.execution_id::text)) n"
     );

@@ -240,19 +240,30 @@ pub enum Deleted {
     Active,
 }
 
-/// Deletes a job and its stopped executions in one statement. An execution that has not stopped
-/// (no `end_time`) keeps the job: the foreign key is RESTRICT, so even one submitted concurrently
-/// makes PostgreSQL refuse the delete.
+/// Deletes a masking job and its stopped executions in one statement.
 pub async fn delete(pool: &Db, id: i64) -> Result<Deleted, sqlx::Error> {
-    let row: Option<(bool, bool)> = sqlx::query_as(
-        "WITH job AS (SELECT masking_job_id FROM masking_jobs WHERE masking_job_id = $1 FOR UPDATE),
+    delete_of(pool, "masking_jobs", "masking_job_id", id).await
+}
+
+/// Deletes the job `id` of `table` (whose id column is `id_column`; both from code) and its
+/// stopped executions in one statement. An execution that has not stopped (no `end_time`) keeps
+/// the job: the foreign key from executions to `jobs` is RESTRICT, so even one submitted
+/// concurrently makes PostgreSQL refuse the delete.
+pub(super) async fn delete_of(
+    pool: &Db,
+    table: &str,
+    id_column: &str,
+    id: i64,
+) -> Result<Deleted, sqlx::Error> {
+    let row: Option<(bool, bool)> = sqlx::query_as(&format!(
+        "WITH job AS (SELECT {id_column} AS id FROM {table} WHERE {id_column} = $1 FOR UPDATE),
               active AS (SELECT 1 FROM executions WHERE job_id = $1 AND end_time IS NULL),
-              history AS (DELETE FROM executions WHERE job_id = (SELECT masking_job_id FROM job)
+              history AS (DELETE FROM executions WHERE job_id = (SELECT id FROM job)
                           AND end_time IS NOT NULL AND NOT EXISTS (SELECT 1 FROM active)),
-              gone AS (DELETE FROM masking_jobs WHERE masking_job_id = (SELECT masking_job_id FROM job)
+              gone AS (DELETE FROM {table} WHERE {id_column} = (SELECT id FROM job)
                        AND NOT EXISTS (SELECT 1 FROM active) RETURNING 1)
-         SELECT EXISTS (SELECT 1 FROM job), EXISTS (SELECT 1 FROM gone)",
-    )
+         SELECT EXISTS (SELECT 1 FROM job), EXISTS (SELECT 1 FROM gone)"
+    ))
     .bind(id)
     .fetch_optional(pool)
     .await?;
@@ -261,4 +272,30 @@ pub async fn delete(pool: &Db, id: i64) -> Result<Deleted, sqlx::Error> {
         Some((true, false)) => Deleted::Active,
         _ => Deleted::NotFound,
     })
+}
+
+/// What kind of job an id names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
+#[sqlx(type_name = "text", rename_all = "UPPERCASE")]
+pub enum JobKind {
+    Masking,
+    Profile,
+}
+
+/// What a submission of job `id` is checked against: its kind, whether it is multi-tenant, and
+/// whether it is on-the-fly (masking jobs only). None when no job has this id.
+pub async fn submission_facts(
+    pool: &Db,
+    id: i64,
+) -> Result<Option<(JobKind, bool, bool)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT j.kind, COALESCE(m.multi_tenant, p.multi_tenant), COALESCE(m.on_the_fly_masking, false)
+           FROM jobs j
+           LEFT JOIN masking_jobs m ON m.masking_job_id = j.job_id
+           LEFT JOIN profile_jobs p ON p.profile_job_id = j.job_id
+          WHERE j.job_id = $1",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await
 }

@@ -9,6 +9,7 @@ pub mod events;
 pub mod executions;
 pub mod jobs;
 pub mod login_failures;
+pub mod profile_jobs;
 pub mod profiling;
 pub mod rulesets;
 pub mod settings;

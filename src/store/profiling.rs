@@ -262,3 +262,130 @@ fn sorted_ids(ids: &[i64]) -> Vec<i64> {
     ids.dedup();
     ids
 }
+
+/// An expression of a set, as a profile run uses it.
+#[derive(Debug, Clone, FromRow)]
+pub struct ExpressionToRun {
+    pub profile_expression_id: i64,
+    pub domain_name: String,
+    pub expression_name: String,
+    pub regular_expression: String,
+    pub data_level_profiling: bool,
+    pub built_in: bool,
+}
+
+/// The expressions of a set, in id order.
+pub async fn expressions_of_set(
+    pool: &Db,
+    profile_set_id: i64,
+) -> Result<Vec<ExpressionToRun>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT e.profile_expression_id, e.domain_name, e.expression_name, e.regular_expression,
+                e.data_level_profiling, e.built_in
+           FROM profile_set_expressions m JOIN profile_expressions e USING (profile_expression_id)
+          WHERE m.profile_set_id = $1
+          ORDER BY e.profile_expression_id",
+    )
+    .bind(profile_set_id)
+    .fetch_all(pool)
+    .await
+}
+
+/// What a profile run found in one column.
+#[derive(Debug, Clone)]
+pub struct NewResult {
+    pub column_metadata_id: i64,
+    pub table_name: String,
+    pub column_name: String,
+    /// The domain found, with its default algorithm; None: nothing found.
+    pub found: Option<Found>,
+    pub values_sampled: i64,
+    pub values_matched: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Found {
+    pub domain_name: String,
+    pub algorithm_name: String,
+    /// An expression's name or a validator's.
+    pub found_by: String,
+    /// `COLUMN_NAME` or `DATA`.
+    pub found_in: &'static str,
+}
+
+/// Records a column's result and, when something was found and the column is profiler-writable,
+/// gives the column its domain and algorithm and marks it masked: one statement, fenced on the
+/// execution being RUNNING on this worker. Whether it was recorded (false: the run must stop).
+pub async fn record_result(
+    pool: &Db,
+    execution_id: i64,
+    worker_id: &str,
+    r: &NewResult,
+) -> Result<bool, sqlx::Error> {
+    let found = r.found.as_ref();
+    let recorded: Option<i32> = sqlx::query_scalar(
+        "WITH fenced AS (
+             SELECT 1 FROM executions
+              WHERE execution_id = $1 AND status = 'RUNNING' AND worker_id = $2
+         ), applied AS (
+             UPDATE column_metadata
+                SET domain_name = $6, algorithm_name = $7, is_masked = true
+              WHERE column_metadata_id = $3 AND is_profiler_writable AND $6::text IS NOT NULL
+                AND EXISTS (SELECT 1 FROM fenced)
+             RETURNING 1
+         )
+         INSERT INTO profile_results
+             (execution_id, column_metadata_id, table_name, column_name, domain_name, found_by,
+              found_in, values_sampled, values_matched, applied)
+         SELECT $1, $3, $4, $5, $6, $8, $9, $10, $11, EXISTS (SELECT 1 FROM applied) FROM fenced
+         RETURNING 1",
+    )
+    .bind(execution_id)
+    .bind(worker_id)
+    .bind(r.column_metadata_id)
+    .bind(&r.table_name)
+    .bind(&r.column_name)
+    .bind(found.map(|f| f.domain_name.as_str()))
+    .bind(found.map(|f| f.algorithm_name.as_str()))
+    .bind(found.map(|f| f.found_by.as_str()))
+    .bind(found.map(|f| f.found_in))
+    .bind(r.values_sampled)
+    .bind(r.values_matched)
+    .fetch_optional(pool)
+    .await?;
+    Ok(recorded.is_some())
+}
+
+/// A column's result of a profile run, as `/profile-results-database` answers it.
+#[derive(Debug, Clone, Serialize, FromRow, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProfileResultDatabase {
+    pub profile_result_id: i64,
+    pub execution_id: i64,
+    pub table_name: String,
+    pub column_name: String,
+    /// Null when the column's metadata has been deleted since.
+    pub column_metadata_id: Option<i64>,
+    /// The domain found; null when nothing was.
+    pub domain_name: Option<String>,
+    /// The name of the expression or validator that found it.
+    pub found_by: Option<String>,
+    /// `COLUMN_NAME` (the name matched and the sample had too few values to say) or `DATA`.
+    pub found_in: Option<String>,
+    /// Non-blank values sampled, and how many of them matched.
+    pub values_sampled: i64,
+    pub values_matched: i64,
+    /// values_matched / values_sampled (0 when nothing was sampled).
+    pub match_ratio: f64,
+    /// Whether the column took the finding (false when its isProfilerWritable is false).
+    pub applied: bool,
+}
+
+impl Resource for ProfileResultDatabase {
+    const NOUN: &'static str = "profile result";
+    const TABLE: &'static str = "profile_results";
+    const ID: &'static str = "profile_result_id";
+    const COLUMNS: &'static str = "profile_result_id, execution_id, table_name, column_name, column_metadata_id, \
+         domain_name, found_by, found_in, values_sampled, values_matched, \
+         CASE WHEN values_sampled > 0 THEN values_matched::float8 / values_sampled ELSE 0 END AS match_ratio, applied";
+}

@@ -237,3 +237,28 @@ pub async fn masked_columns(pool: &Db, ruleset_id: i64) -> Result<Vec<MaskedColu
     .fetch_all(pool)
     .await
 }
+
+/// A column a profile run looks at.
+#[derive(Debug, Clone, FromRow)]
+pub struct ProfiledColumn {
+    pub table_metadata_id: i64,
+    pub table_name: String,
+    pub column_metadata_id: i64,
+    pub column_name: String,
+}
+
+/// Every column of the ruleset, table by table.
+pub async fn columns_of_ruleset(
+    pool: &Db,
+    ruleset_id: i64,
+) -> Result<Vec<ProfiledColumn>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT t.table_metadata_id, t.table_name, c.column_metadata_id, c.column_name
+           FROM table_metadata t JOIN column_metadata c USING (table_metadata_id)
+          WHERE t.ruleset_id = $1
+          ORDER BY t.table_metadata_id, c.column_metadata_id",
+    )
+    .bind(ruleset_id)
+    .fetch_all(pool)
+    .await
+}

@@ -753,6 +753,7 @@ async fn the_openapi_schemas_have_exactly_delphixs_fields() {
         "MaskingJobScript",
         "OnTheFlyMaskingSource",
         "ProfileExpression",
+        "ProfileJob",
         "ProfileSet",
         "TableMetadata",
     ];

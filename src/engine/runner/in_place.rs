@@ -16,7 +16,7 @@ use crate::masking::algorithms::{Algorithm, MaskingKey};
 use crate::masking::sql_objects as catalog;
 use crate::masking::table_sql::{self, BatchRow, ColumnRule, ResolvedTable};
 use crate::masking::target;
-use crate::store::jobs::MaskingJobScript;
+use crate::store::jobs::{MaskingJob, MaskingJobScript};
 use crate::store::table_metadata;
 use crate::types::ExecutionStatus;
 use crate::types::target::FoundSqlObject;
@@ -24,7 +24,9 @@ use crate::types::target::FoundSqlObject;
 /// Rows read and written per statement; a transaction spans `commitSize` rows.
 const MAX_BATCH: i64 = 10_000;
 
-pub(in crate::engine) struct InPlaceMasking;
+pub(in crate::engine) struct InPlaceMasking {
+    job: MaskingJob,
+}
 
 /// One table to mask, with its execution component.
 struct TablePlan {
@@ -39,8 +41,13 @@ struct TablePlan {
 type ReadyTable = (TablePlan, ResolvedTable, i64);
 
 impl InPlaceMasking {
+    pub(super) fn new(job: MaskingJob) -> Self {
+        InPlaceMasking { job }
+    }
+
     pub(super) async fn run(&mut self, ctx: &RunContext<'_>) -> Result<(), RunError> {
-        let plans = plan(ctx).await?;
+        let job = &self.job;
+        let plans = plan(ctx, job.ruleset_id).await?;
         let mut conn = ctx.connect_target().await?;
         let schema = ctx.target.schema().to_owned();
         let mut tables = Vec::with_capacity(plans.len());
@@ -59,11 +66,11 @@ impl InPlaceMasking {
             rows_total += n;
             tables.push((p, t, n));
         }
-        let streams = (ctx.job.num_input_streams.max(1) as usize).clamp(1, tables.len().max(1));
+        let streams = (job.num_input_streams.max(1) as usize).clamp(1, tables.len().max(1));
         tracing::info!(tables = tables.len(), rows_total, streams, target = %ctx.target.describe(), "counted");
         ctx.progress.lock().await.set_total(rows_total).await?;
 
-        let options = &ctx.job.database_masking_options;
+        let options = &job.database_masking_options;
         if let Some(script) = &options.prescript {
             run_script(&mut conn, "prescript", script).await?;
         }
@@ -72,7 +79,7 @@ impl InPlaceMasking {
             conns.push(ctx.connect_target().await?);
         }
         let queue = Mutex::new(tables.into_iter());
-        futures_util::future::try_join_all(conns.iter_mut().map(|c| stream(ctx, c, &queue)))
+        futures_util::future::try_join_all(conns.iter_mut().map(|c| stream(ctx, job, c, &queue)))
             .await?;
         let mut conns = conns.into_iter();
         let mut conn = conns.next().expect("one stream at least");
@@ -92,6 +99,7 @@ impl InPlaceMasking {
 /// that fails ends the run, and the others with it.
 async fn stream(
     ctx: &RunContext<'_>,
+    job: &MaskingJob,
     conn: &mut PgConnection,
     queue: &Mutex<std::vec::IntoIter<ReadyTable>>,
 ) -> Result<(), RunError> {
@@ -105,10 +113,10 @@ async fn stream(
             .await
             .start_component(p.component_id, n)
             .await?;
-        let found = objects_in_the_way(conn, &t, ctx).await?;
+        let found = objects_in_the_way(conn, &t, job).await?;
         sql_objects::disable(ctx, conn, found).await?;
         let unmasked_before = ctx.unmasked_total();
-        let rows = mask_table(ctx, conn, &p, &t).await?;
+        let rows = mask_table(ctx, job, conn, &p, &t).await?;
         let status = if ctx.unmasked_total() > unmasked_before {
             ExecutionStatus::Warning
         } else {
@@ -144,8 +152,8 @@ async fn run_script(
 }
 
 /// The tables to mask, each with its execution component.
-async fn plan(ctx: &RunContext<'_>) -> Result<Vec<TablePlan>, RunError> {
-    let columns = table_metadata::masked_columns(&ctx.instance.pool, ctx.job.ruleset_id).await?;
+async fn plan(ctx: &RunContext<'_>, ruleset_id: i64) -> Result<Vec<TablePlan>, RunError> {
+    let columns = table_metadata::masked_columns(&ctx.instance.pool, ruleset_id).await?;
     let progress = ctx.progress.lock().await;
     let mut plans: Vec<TablePlan> = Vec::new();
     for c in columns {
@@ -176,9 +184,9 @@ async fn plan(ctx: &RunContext<'_>) -> Result<Vec<TablePlan>, RunError> {
 async fn objects_in_the_way(
     conn: &mut PgConnection,
     t: &ResolvedTable,
-    ctx: &RunContext<'_>,
+    job: &MaskingJob,
 ) -> Result<Vec<FoundSqlObject>, RunError> {
-    let options = &ctx.job.database_masking_options;
+    let options = &job.database_masking_options;
     let mut found = Vec::new();
     if options.disable_triggers {
         found.extend(catalog::triggers(conn, t).await?);
@@ -195,11 +203,12 @@ async fn objects_in_the_way(
 /// Masks one table in key order, committing every `commitSize` rows; the rows it masked.
 async fn mask_table(
     ctx: &RunContext<'_>,
+    job: &MaskingJob,
     conn: &mut PgConnection,
     p: &TablePlan,
     t: &ResolvedTable,
 ) -> Result<i64, RunError> {
-    let commit_size = ctx.job.database_masking_options.commit_size as i64;
+    let commit_size = job.database_masking_options.commit_size as i64;
     let batch = commit_size.min(MAX_BATCH);
     let algorithms: Vec<Algorithm> = t.columns.iter().map(|c| c.algorithm).collect();
     let mut after: Option<String> = None;
@@ -227,7 +236,7 @@ async fn mask_table(
                 continue;
             }
             ctx.add_unmasked(&t.name, &c.name, c.algorithm.name(), count, p.component_id);
-            if ctx.job.fail_immediately {
+            if job.fail_immediately {
                 return Err(RunError::Failed(format!(
                     "a value of {}.{} could not be masked by {} and the job fails immediately",
                     t.name,

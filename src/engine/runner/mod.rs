@@ -20,6 +20,7 @@
 //! over several workers registers objects through the execution, never through one worker.
 
 mod in_place;
+mod profile;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -34,24 +35,54 @@ use crate::sql_error::{self, sqlstate};
 use crate::store::components;
 use crate::store::executions::{self, Execution};
 use crate::store::jobs::MaskingJob;
+use crate::store::profile_jobs::ProfileJob;
 use crate::types::ExecutionStatus;
+
+/// A job of either kind, as an execution runs it.
+#[derive(Debug, Clone)]
+pub(super) enum Job {
+    Masking(MaskingJob),
+    Profile(ProfileJob),
+}
+
+impl Job {
+    pub(super) fn ruleset_id(&self) -> i64 {
+        match self {
+            Job::Masking(j) => j.ruleset_id,
+            Job::Profile(j) => j.ruleset_id,
+        }
+    }
+
+    fn feedback_size(&self) -> i64 {
+        match self {
+            Job::Masking(j) => j.feedback_size as i64,
+            Job::Profile(j) => j.feedback_size as i64,
+        }
+    }
+}
 
 /// The kinds of job there are.
 pub(super) enum Runner {
     /// A masking job that masks its target's tables where they are.
     InPlace(in_place::InPlaceMasking),
+    /// A profile job that finds the personal data of its ruleset's tables.
+    Profile(profile::Profiling),
 }
 
 impl Runner {
     /// The runner for an execution of `job`.
-    pub(super) fn for_job(_job: &MaskingJob) -> Runner {
-        // On-the-fly masking jobs cannot be created yet, so every job masks in place.
-        Runner::InPlace(in_place::InPlaceMasking)
+    pub(super) fn for_job(job: &Job) -> Runner {
+        match job {
+            // On-the-fly masking jobs cannot be created yet, so every masking job masks in place.
+            Job::Masking(j) => Runner::InPlace(in_place::InPlaceMasking::new(j.clone())),
+            Job::Profile(j) => Runner::Profile(profile::Profiling::new(j.clone())),
+        }
     }
 
     pub(super) async fn run(&mut self, ctx: &RunContext<'_>) -> Result<(), RunError> {
         match self {
             Runner::InPlace(r) => r.run(ctx).await,
+            Runner::Profile(r) => r.run(ctx).await,
         }
     }
 }
@@ -107,7 +138,6 @@ impl From<TargetError> for RunError {
 pub(super) struct RunContext<'a> {
     pub instance: &'a Instance,
     pub execution: &'a Execution,
-    pub job: &'a MaskingJob,
     /// The database the job works on.
     pub target: &'a Target,
     /// Held across its writes to maskd's database, so the streams of a run report one sum.
@@ -124,19 +154,18 @@ impl<'a> RunContext<'a> {
     pub(super) fn new(
         instance: &'a Instance,
         execution: &'a Execution,
-        job: &'a MaskingJob,
+        job: &Job,
         target: &'a Target,
         stop: &'a CancellationToken,
     ) -> Self {
         RunContext {
             instance,
             execution,
-            job,
             target,
             progress: tokio::sync::Mutex::new(Progress::new(
                 instance,
                 execution.execution_id,
-                job.feedback_size as i64,
+                job.feedback_size(),
             )),
             unmasked: std::sync::Mutex::default(),
             stop,
