@@ -47,6 +47,11 @@ pub struct Config {
     /// Proxies trusted to name the client in `X-Forwarded-For` (`MASKD_TRUSTED_PROXIES`).
     pub trusted_proxies: Vec<IpNet>,
     pub login_throttle: LoginThrottle,
+    /// Rows a profile run reads per table (`MASKD_PROFILE_SAMPLE_ROWS`).
+    pub profile_sample_rows: u32,
+    /// The share of a column's sampled values, in percent, that must match for a profile run to
+    /// find the column (`MASKD_PROFILE_MATCH_PERCENT`).
+    pub profile_match_percent: u32,
 }
 
 /// How failed logins are throttled. Not read from the environment: the defaults are the documented
@@ -110,6 +115,10 @@ impl Config {
             parse_number(&get, "MASKD_DB_STATEMENT_TIMEOUT_SECS", 15, 1, 3600)?;
         let heartbeat_secs = parse_number(&get, "MASKD_HEARTBEAT_SECS", 2, 1, 60)?;
         let grace_secs = parse_number(&get, "MASKD_SHUTDOWN_GRACE_SECS", 30, 0, 3600)?;
+        let profile_sample_rows =
+            parse_number(&get, "MASKD_PROFILE_SAMPLE_ROWS", 10_000, 100, 10_000_000)? as u32;
+        let profile_match_percent =
+            parse_number(&get, "MASKD_PROFILE_MATCH_PERCENT", 80, 1, 100)? as u32;
         let trusted_proxies = match get("MASKD_TRUSTED_PROXIES") {
             Some(text) => parse_networks("MASKD_TRUSTED_PROXIES", &text)?,
             None => vec![],
@@ -128,6 +137,8 @@ impl Config {
             shutdown_grace: Duration::from_secs(grace_secs),
             trusted_proxies,
             login_throttle: LoginThrottle::default(),
+            profile_sample_rows,
+            profile_match_percent,
         })
     }
 }
@@ -190,6 +201,10 @@ mod tests {
         assert_eq!(c.token_ttl, Duration::from_secs(1800));
         assert!(c.admin_password.is_none() && c.secret_key.is_none());
         assert!(c.trusted_proxies.is_empty());
+        assert_eq!(
+            (c.profile_sample_rows, c.profile_match_percent),
+            (10_000, 80)
+        );
     }
 
     #[test]
@@ -209,6 +224,9 @@ mod tests {
             ("DATABASE_URL", "mysql://x"),
             ("MASKD_TRUSTED_PROXIES", "10.0.0.1,proxy.local"),
             ("MASKD_TRUSTED_PROXIES", "10.0.0.0/33"),
+            ("MASKD_PROFILE_MATCH_PERCENT", "0"),
+            ("MASKD_PROFILE_MATCH_PERCENT", "101"),
+            ("MASKD_PROFILE_SAMPLE_ROWS", "10"),
         ] {
             let err = config(&[(name, value)]).unwrap_err().to_string();
             assert!(err.contains(name), "{err}");

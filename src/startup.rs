@@ -14,7 +14,7 @@ use crate::api::{self, AppState};
 use crate::config::{Config, Secret};
 use crate::crypto::{self, Keys};
 use crate::db::{self, Db, DbError, PoolShares};
-use crate::engine::{Engine, EngineConfig};
+use crate::engine::{Engine, EngineConfig, ProfilingSettings};
 use crate::metrics::Metrics;
 use crate::store;
 
@@ -90,6 +90,10 @@ impl Application {
                     workers: config.workers,
                     heartbeat_interval: config.heartbeat_interval,
                     shutdown_grace: config.shutdown_grace,
+                    profiling: ProfilingSettings {
+                        sample_rows: i64::from(config.profile_sample_rows),
+                        match_ratio: f64::from(config.profile_match_percent) / 100.0,
+                    },
                 },
                 metrics.clone(),
             )

@@ -39,6 +39,25 @@ pub struct EngineConfig {
     pub workers: u32,
     pub heartbeat_interval: Duration,
     pub shutdown_grace: Duration,
+    pub profiling: ProfilingSettings,
+}
+
+/// How profile runs sample and decide.
+#[derive(Debug, Clone, Copy)]
+pub struct ProfilingSettings {
+    /// Rows read per table: a run's time does not grow with its tables' sizes.
+    pub sample_rows: i64,
+    /// The share of a column's non-blank sampled values that must match for it to be found.
+    pub match_ratio: f64,
+}
+
+impl Default for ProfilingSettings {
+    fn default() -> Self {
+        ProfilingSettings {
+            sample_rows: 10_000,
+            match_ratio: 0.8,
+        }
+    }
 }
 
 /// What every part of the engine works with: maskd's database, the keys, and who this instance is
@@ -50,6 +69,7 @@ pub struct Instance {
     masking_key: MaskingKey,
     worker_id: Arc<str>,
     metrics: Arc<Metrics>,
+    profiling: ProfilingSettings,
 }
 
 impl Instance {
@@ -60,7 +80,14 @@ impl Instance {
             keys,
             worker_id: worker_id.into(),
             metrics,
+            profiling: ProfilingSettings::default(),
         }
+    }
+
+    /// The same instance, profiling with `settings`.
+    pub fn with_profiling(mut self, settings: ProfilingSettings) -> Self {
+        self.profiling = settings;
+        self
     }
 
     pub fn worker_id(&self) -> &str {
@@ -122,7 +149,8 @@ impl Engine {
             hex::encode(rand::random::<[u8; 3]>())
         );
         tracing::info!(worker_id = %worker_id, workers = config.workers, "execution engine starting");
-        let instance = Instance::new(pool, keys, &worker_id, metrics);
+        let instance =
+            Instance::new(pool, keys, &worker_id, metrics).with_profiling(config.profiling);
         let takeover = Takeover::new(
             instance.clone(),
             TakeoverConfig {

@@ -372,3 +372,40 @@ async fn a_profile_run_needs_only_select_on_the_target_and_its_cancel_stops_it()
     assert_eq!(results, 0, "the cancelled run recorded nothing");
     blocker.execute("ROLLBACK").await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sample_is_as_large_as_maskd_profile_sample_rows_says() {
+    let app = spawn_app_with(Settings {
+        workers: 1,
+        profile_sample_rows: 300,
+        ..Default::default()
+    })
+    .await;
+    let rs = app.create_ruleset().await;
+    create_customers(&app, 1_000).await;
+    app.mask_columns(rs, "customers", &[]).await;
+    let job = create_profile_job(&app, rs, 1).await;
+    let id = app.submit(job).await;
+    let last = watch(&app, id, ended).await.pop().unwrap();
+    assert_eq!(last["status"], "SUCCEEDED", "{last}");
+    // people (empty) and customers (1,000 rows, 300 of them read).
+    assert_eq!(
+        (last["rowsMasked"].as_i64(), last["rowsTotal"].as_i64()),
+        (Some(300), Some(300))
+    );
+    let results = app
+        .get(&format!("/profile-results-database/{id}"))
+        .await
+        .body;
+    let card = results["responseList"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["columnName"] == "card")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (card["valuesSampled"].as_i64(), card["domainName"].as_str()),
+        (Some(300), Some("CREDIT_CARD"))
+    );
+}

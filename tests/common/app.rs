@@ -31,6 +31,8 @@ pub struct Settings {
     /// MASKD_TRUSTED_PROXIES
     pub trusted_proxies: Vec<ipnet::IpNet>,
     pub login_throttle: LoginThrottle,
+    /// MASKD_PROFILE_SAMPLE_ROWS
+    pub profile_sample_rows: u32,
 }
 
 impl Default for Settings {
@@ -40,6 +42,7 @@ impl Default for Settings {
             workers: 0,
             trusted_proxies: vec![],
             login_throttle: LoginThrottle::default(),
+            profile_sample_rows: 10_000,
         }
     }
 }
@@ -59,6 +62,8 @@ pub fn config(database_url: String, settings: &Settings) -> Config {
         shutdown_grace: Duration::from_secs(5),
         trusted_proxies: settings.trusted_proxies.clone(),
         login_throttle: settings.login_throttle.clone(),
+        profile_sample_rows: settings.profile_sample_rows,
+        profile_match_percent: 80,
     }
 }
 

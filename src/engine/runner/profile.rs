@@ -13,7 +13,7 @@ use sqlx::postgres::PgConnection;
 
 use super::{RunContext, RunError};
 use crate::masking::domains;
-use crate::masking::profiling::{Kind, MIN_VALUES};
+use crate::masking::profiling::{self as validators, Kind, MIN_VALUES};
 use crate::masking::table_sql::{self, SampledTable};
 use crate::masking::target;
 use crate::store::profile_jobs::ProfileJob;
@@ -21,10 +21,6 @@ use crate::store::profiling::{self, ExpressionToRun, Found, NewResult};
 use crate::store::table_metadata;
 use crate::types::ExecutionStatus;
 
-/// Rows read per table: a run's time does not grow with its tables' sizes.
-const SAMPLE_ROWS: i64 = 10_000;
-/// The share of a column's sampled values that must match for the column to be found.
-const MATCH_RATIO: f64 = 0.8;
 /// Compiled expressions may take this much memory, as when they were saved.
 const REGEX_SIZE_LIMIT: usize = 1 << 20;
 
@@ -60,6 +56,7 @@ impl Profiling {
 
     pub(super) async fn run(&mut self, ctx: &RunContext<'_>) -> Result<(), RunError> {
         let job = &self.job;
+        let settings = ctx.instance.profiling;
         let expressions = expressions(ctx, job.profile_set_id).await?;
         let plans = plan(ctx, job.ruleset_id).await?;
         let mut conn = read_only(ctx).await?;
@@ -69,7 +66,7 @@ impl Profiling {
         for p in plans {
             let names: Vec<String> = p.columns.iter().map(|(_, n)| n.clone()).collect();
             let t = table_sql::sampled_table(&mut conn, &schema, &p.table_name, &names).await?;
-            let n = table_sql::count_sample(&mut conn, &t, SAMPLE_ROWS).await?;
+            let n = table_sql::count_sample(&mut conn, &t, settings.sample_rows).await?;
             rows_total += n;
             tables.push((p, t, n));
         }
@@ -85,9 +82,12 @@ impl Profiling {
             expressions: &expressions,
             today: chrono::Utc::now().date_naive(),
             most_evidence: job.multiple_profiler_check,
+            match_ratio: settings.match_ratio,
         };
         futures_util::future::try_join_all(
-            conns.iter_mut().map(|c| stream(ctx, &decide, c, &queue)),
+            conns
+                .iter_mut()
+                .map(|c| stream(ctx, &decide, settings.sample_rows, c, &queue)),
         )
         .await?;
         ctx.progress.lock().await.write().await?;
@@ -160,6 +160,7 @@ async fn plan(ctx: &RunContext<'_>, ruleset_id: i64) -> Result<Vec<TablePlan>, R
 async fn stream(
     ctx: &RunContext<'_>,
     decide: &Decide<'_>,
+    sample_rows: i64,
     conn: &mut PgConnection,
     queue: &Mutex<std::vec::IntoIter<ReadyTable>>,
 ) -> Result<(), RunError> {
@@ -173,7 +174,7 @@ async fn stream(
             .await
             .start_component(p.component_id, n)
             .await?;
-        let rows = table_sql::read_sample(conn, &t, SAMPLE_ROWS).await?;
+        let rows = table_sql::read_sample(conn, &t, sample_rows).await?;
         let read = rows.len() as i64;
         ctx.progress
             .lock()
@@ -217,6 +218,8 @@ struct Decide<'a> {
     today: NaiveDate,
     /// `multipleProfilerCheck`: the candidate with the highest match ratio wins, else the first.
     most_evidence: bool,
+    /// The share of the non-blank values that must match.
+    match_ratio: f64,
 }
 
 impl Decide<'_> {
@@ -224,10 +227,11 @@ impl Decide<'_> {
     /// non-blank values were sampled and matched.
     ///
     /// The data decides when there are at least `MIN_VALUES` values: the data-level expressions
-    /// of the set, then the validators of the set's domains, each a candidate when at least
-    /// `MATCH_RATIO` of the values match; a column whose values match nothing is not found, even
-    /// when its name looks sensitive (`ssn_verified` holding booleans). With fewer values, the
-    /// set's column-name expressions decide.
+    /// of the set, each a candidate when at least `match_ratio` of the values match, then the
+    /// validators of the set's domains (the one matching the most values, at the same ratio); a
+    /// column whose values match nothing is not found, even when its name looks sensitive
+    /// (`ssn_verified` holding booleans). With fewer values, the set's column-name expressions
+    /// decide.
     fn column(&self, name: &str, values: &[&str]) -> (Option<Found>, usize, usize) {
         let values: Vec<&str> = values
             .iter()
@@ -256,20 +260,14 @@ impl Decide<'_> {
             let matched = values.iter().filter(|v| e.regex.is_match(v)).count();
             candidates.push((&e.domain, &e.name, matched));
         }
-        for kind in Kind::ALL {
-            if self
-                .expressions
-                .iter()
-                .any(|e| e.domain == kind.domain_name())
-            {
-                let matched = values
-                    .iter()
-                    .filter(|v| kind.matches(v, self.today))
-                    .count();
-                candidates.push((kind.domain_name(), kind.validator_name(), matched));
-            }
+        let kinds: Vec<Kind> = Kind::ALL
+            .into_iter()
+            .filter(|k| self.expressions.iter().any(|e| e.domain == k.domain_name()))
+            .collect();
+        if let Some(f) = validators::classify(&values, &kinds, self.today, self.match_ratio) {
+            candidates.push((f.kind.domain_name(), f.kind.validator_name(), f.matched));
         }
-        let enough = |m: usize| m > 0 && m as f64 >= MATCH_RATIO * sampled as f64;
+        let enough = |m: usize| m > 0 && m as f64 >= self.match_ratio * sampled as f64;
         let mut qualified = candidates.into_iter().filter(|c| enough(c.2));
         let winner = if self.most_evidence {
             // The first of those matching the most values.
@@ -325,6 +323,7 @@ mod tests {
             expressions,
             today: NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
             most_evidence,
+            match_ratio: 0.8,
         }
     }
 

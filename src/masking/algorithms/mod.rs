@@ -18,6 +18,9 @@ mod number;
 mod prf;
 mod redact;
 mod segment;
+
+/// The shipped name lists, which profiling also reads.
+pub(crate) use lookup::{first_names, last_names};
 #[cfg(test)]
 mod tests;
 

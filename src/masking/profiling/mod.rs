@@ -105,10 +105,11 @@ pub struct Finding {
     pub ratio: f64,
 }
 
-/// The kind of personal data in a column, from a sample of its non-NULL values (as `col::text`).
+/// The kind of personal data in a column, among `kinds` (those a profile set looks for), from a
+/// sample of its non-NULL values (as `col::text`).
 ///
 /// Blank values (empty or whitespace only) are skipped and not counted. With fewer than
-/// [`MIN_VALUES`] values left there is no finding. Otherwise every kind's validator runs on
+/// [`MIN_VALUES`] values left there is no finding. Otherwise the validator of every kind of `kinds` runs on
 /// every value, and the kind matching the most values wins when its ratio (matched / sampled)
 /// is at least `threshold` (e.g. 0.8; a NaN threshold finds nothing). A kind matching no value
 /// never wins.
@@ -120,7 +121,12 @@ pub struct Finding {
 /// three words (a full name is never a single first or last name, so it wins only with at least
 /// as many matches), then [`Kind::FirstName`] before [`Kind::LastName`] when the single words
 /// are in both lists equally often.
-pub fn classify(values: &[&str], today: NaiveDate, threshold: f64) -> Option<Finding> {
+pub fn classify(
+    values: &[&str],
+    kinds: &[Kind],
+    today: NaiveDate,
+    threshold: f64,
+) -> Option<Finding> {
     let sample: Vec<&str> = values
         .iter()
         .copied()
@@ -130,7 +136,7 @@ pub fn classify(values: &[&str], today: NaiveDate, threshold: f64) -> Option<Fin
         return None;
     }
     let mut best: Option<(Kind, usize)> = None;
-    for kind in Kind::ALL {
+    for kind in Kind::ALL.into_iter().filter(|k| kinds.contains(k)) {
         let matched = sample.iter().filter(|v| kind.matches(v, today)).count();
         if matched > best.map_or(0, |(_, m)| m) {
             best = Some((kind, matched));
@@ -161,7 +167,7 @@ mod tests {
     }
 
     fn classify_at(values: &[&str], threshold: f64) -> Option<Finding> {
-        classify(values, today(), threshold)
+        classify(values, &Kind::ALL, today(), threshold)
     }
 
     fn kind_of(values: &[&str]) -> Option<Kind> {
@@ -518,9 +524,29 @@ mod tests {
             0..8,
         )) {
             let values: Vec<&str> = values.iter().map(String::as_str).collect();
-            if let Some(f) = classify(&values, today(), 0.0) {
+            if let Some(f) = classify(&values, &Kind::ALL, today(), 0.0) {
                 prop_assert!(f.matched >= 1 && f.matched <= f.sampled && f.sampled >= MIN_VALUES);
             }
         }
+    }
+
+    #[test]
+    fn classify_looks_only_for_the_kinds_it_is_given() {
+        let emails = [
+            "a@example.com",
+            "b@example.com",
+            "c@example.com",
+            "d@example.com",
+            "e@example.com",
+        ];
+        assert_eq!(
+            classify(&emails, &[Kind::Email], today(), 0.8).map(|f| f.kind),
+            Some(Kind::Email)
+        );
+        assert_eq!(
+            classify(&emails, &[Kind::Ssn, Kind::Phone], today(), 0.8),
+            None
+        );
+        assert_eq!(classify(&emails, &[], today(), 0.8), None);
     }
 }

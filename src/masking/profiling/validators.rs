@@ -274,22 +274,17 @@ pub fn is_us_phone(value: &str) -> bool {
 // ---------------------------------------------------------------------------------------------
 // Person names
 
-static FIRST_NAMES_TEXT: &str = include_str!("../algorithms/data/first_names.txt");
-static LAST_NAMES_TEXT: &str = include_str!("../algorithms/data/last_names.txt");
-
-/// The names of a shipped list (one a line, as the lookup algorithms read it), lowercased.
-fn name_set(text: &str) -> HashSet<String> {
-    text.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(str::to_lowercase)
-        .collect()
+/// The names of a shipped list, lowercased.
+fn name_set(names: &[&str]) -> HashSet<String> {
+    names.iter().map(|n| n.to_lowercase()).collect()
 }
 
 /// The US Census first names shipped with the first-name lookup algorithm, lowercased.
-static FIRST_NAMES: LazyLock<HashSet<String>> = LazyLock::new(|| name_set(FIRST_NAMES_TEXT));
+static FIRST_NAMES: LazyLock<HashSet<String>> =
+    LazyLock::new(|| name_set(crate::masking::algorithms::first_names()));
 /// The US Census last names shipped with the last-name lookup algorithm, lowercased.
-static LAST_NAMES: LazyLock<HashSet<String>> = LazyLock::new(|| name_set(LAST_NAMES_TEXT));
+static LAST_NAMES: LazyLock<HashSet<String>> =
+    LazyLock::new(|| name_set(crate::masking::algorithms::last_names()));
 
 /// True when the word, in any case, is in `names`. PostgreSQL's spellings of booleans, `true`
 /// and `false`, are refused: True is a census surname, but a boolean column is no name column.
