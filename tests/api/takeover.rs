@@ -224,3 +224,32 @@ async fn two_services_never_take_one_orphan_twice() {
     taken.sort();
     assert_eq!(taken, orphans);
 }
+
+#[tokio::test]
+async fn a_dead_workers_profile_execution_is_taken_over_and_ends_failed() {
+    let app = spawn_app().await;
+    let rs = app.create_ruleset().await;
+    let job = app
+        .post("/profile-jobs", json!({"jobName": "p", "rulesetId": rs, "profileSetId": 1}))
+        .await
+        .body["profileJobId"]
+        .as_i64()
+        .unwrap();
+    let running = claimed(&app, job, "dead", 60).await;
+    let pass = rescuer(&app, "rescuer").run_once().await.unwrap();
+    assert_eq!(
+        pass.taken_over,
+        vec![TakenOver {
+            execution_id: running,
+            job_id: job,
+            status: ExecutionStatus::Running,
+            ended: Ended::Finished(ExecutionStatus::Failed),
+        }]
+    );
+    assert_eq!(status(&app, running).await, (ExecutionStatus::Failed, true));
+    let events = app
+        .get(&format!("/execution-events?execution_id={running}"))
+        .await
+        .body;
+    assert_eq!(events["responseList"][0]["eventType"], "JOB_ABORTED", "{events}");
+}
