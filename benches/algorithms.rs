@@ -86,6 +86,27 @@ fn inputs(alg: Algorithm, g: &mut Gen) -> Vec<String> {
             Algorithm::NumberMinMax => {
                 format!("{}.{}", g.below(1_000_000), g.digits(2))
             }
+            Algorithm::StreetAddressLookup => {
+                const SUFFIXES: [&str; 6] = ["St", "Ave", "Blvd", "Rd", "Ln", "Street"];
+                let suffix = SUFFIXES[g.below(SUFFIXES.len() as u64) as usize];
+                let street = format!("{} {} {suffix}", 1 + g.below(9999), g.word(4, 10));
+                if g.below(4) == 0 {
+                    format!("{street} Apt {}", 1 + g.below(999))
+                } else {
+                    street
+                }
+            }
+            Algorithm::Ipv4Segment => match g.below(4) {
+                0 => format!("10.{}.{}.{}", g.below(256), g.below(256), g.below(256)),
+                1 => format!("192.168.{}.{}", g.below(256), g.below(256)),
+                _ => format!(
+                    "{}.{}.{}.{}",
+                    1 + g.below(223),
+                    g.below(256),
+                    g.below(256),
+                    g.below(256)
+                ),
+            },
         })
         .collect()
 }

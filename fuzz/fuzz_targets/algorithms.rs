@@ -161,6 +161,19 @@ fn check_output(alg: Algorithm, input: &str, out: &str) {
             let (first, last) = out.split_once(' ').expect("two words");
             assert!(!first.is_empty() && !last.is_empty(), "{out:?}");
         }
+        Algorithm::StreetAddressLookup => {
+            let out = out.trim();
+            assert!(out.starts_with(|c: char| c.is_ascii_digit()), "{out:?}");
+            assert!(out.contains(' '), "a number and a street: {out:?}");
+        }
+        Algorithm::Ipv4Segment => {
+            let octets: Vec<&str> = out.trim().split('.').collect();
+            assert_eq!(octets.len(), 4, "{out:?}");
+            for o in octets {
+                assert!(o == "0" || !o.starts_with('0'), "{out:?}");
+                assert!(o.parse::<u8>().is_ok(), "{out:?}");
+            }
+        }
         Algorithm::NullValueLookup => unreachable!(),
     }
 }

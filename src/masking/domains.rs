@@ -13,6 +13,10 @@ pub const DOMAINS: &[Domain] = &[
         default_algorithm: Algorithm::DigitsSegment,
     },
     Domain {
+        name: "ADDRESS",
+        default_algorithm: Algorithm::StreetAddressLookup,
+    },
+    Domain {
         name: "CREDIT_CARD",
         default_algorithm: Algorithm::CreditCardSegment,
     },
@@ -35,6 +39,10 @@ pub const DOMAINS: &[Domain] = &[
     Domain {
         name: "FULL_NAME",
         default_algorithm: Algorithm::FullNameLookup,
+    },
+    Domain {
+        name: "IP_ADDRESS",
+        default_algorithm: Algorithm::Ipv4Segment,
     },
     Domain {
         name: "LAST_NAME",

@@ -1,4 +1,5 @@
-//! Secure-lookup algorithms: first, last and full names, and email addresses.
+//! Secure-lookup algorithms: first, last and full names, email addresses and
+//! street address lines.
 //!
 //! The input is normalized (surrounding whitespace trimmed, inner whitespace
 //! runs collapsed to one space, lowercased), HMAC'd in the algorithm's domain,
@@ -9,10 +10,11 @@ use std::fmt::Write as _;
 use std::sync::OnceLock;
 
 use super::NonConformant;
-use super::prf::{Domain, Keyed, Mac256};
+use super::prf::{Domain, Keyed, Mac256, Stream};
 
 static FIRST_NAMES_TEXT: &str = include_str!("data/first_names.txt");
 static LAST_NAMES_TEXT: &str = include_str!("data/last_names.txt");
+static STREET_NAMES_TEXT: &str = include_str!("data/street_names.txt");
 
 fn parse_list(text: &'static str) -> Vec<&'static str> {
     text.lines()
@@ -31,6 +33,12 @@ pub(crate) fn first_names() -> &'static [&'static str] {
 pub(crate) fn last_names() -> &'static [&'static str] {
     static LIST: OnceLock<Vec<&'static str>> = OnceLock::new();
     LIST.get_or_init(|| parse_list(LAST_NAMES_TEXT))
+}
+
+/// The shipped street names (Title Case, one word each).
+pub(crate) fn street_names() -> &'static [&'static str] {
+    static LIST: OnceLock<Vec<&'static str>> = OnceLock::new();
+    LIST.get_or_init(|| parse_list(STREET_NAMES_TEXT))
 }
 
 /// Feeds bytes to an HMAC through a small buffer (few, large updates).
@@ -233,5 +241,364 @@ pub(crate) fn email(keyed: &Keyed, value: &str) -> Result<String, NonConformant>
     out.push('@');
     out.push_str(domain);
     out.push_str(trail);
+    Ok(out)
+}
+
+// ---------------------------------------------------------------- street addresses
+
+/// Street suffixes kept as written (USPS Publication 28, spelled out and
+/// abbreviated, lowercase); the same words the profiler's street-address
+/// validator recognises.
+const STREET_SUFFIXES: &[&str] = &[
+    "alley",
+    "aly",
+    "avenue",
+    "ave",
+    "av",
+    "boulevard",
+    "blvd",
+    "circle",
+    "cir",
+    "court",
+    "ct",
+    "cove",
+    "cv",
+    "crescent",
+    "cres",
+    "crossing",
+    "xing",
+    "drive",
+    "dr",
+    "expressway",
+    "expy",
+    "freeway",
+    "fwy",
+    "highway",
+    "hwy",
+    "lane",
+    "ln",
+    "loop",
+    "parkway",
+    "pkwy",
+    "path",
+    "pike",
+    "place",
+    "pl",
+    "plaza",
+    "plz",
+    "road",
+    "rd",
+    "row",
+    "run",
+    "square",
+    "sq",
+    "street",
+    "st",
+    "terrace",
+    "ter",
+    "trail",
+    "trl",
+    "turnpike",
+    "tpke",
+    "walk",
+    "way",
+    "wy",
+];
+
+/// Directions kept as written before the street name (`1 N 4th St`) or after
+/// the suffix (`10 Downing St NW`), lowercase.
+const DIRECTIONALS: &[&str] = &[
+    "n",
+    "s",
+    "e",
+    "w",
+    "ne",
+    "nw",
+    "se",
+    "sw",
+    "north",
+    "south",
+    "east",
+    "west",
+    "northeast",
+    "northwest",
+    "southeast",
+    "southwest",
+];
+
+/// Secondary unit designators kept as written (USPS), lowercase.
+const UNIT_DESIGNATORS: &[&str] = &[
+    "#",
+    "apartment",
+    "apt",
+    "building",
+    "bldg",
+    "floor",
+    "fl",
+    "room",
+    "rm",
+    "suite",
+    "ste",
+    "unit",
+];
+
+/// Most digits a house number may have (hyphenated parts together).
+const HOUSE_MAX_DIGITS: usize = 10;
+
+/// Letters a unit identifier keeps (`4B`, `PH`, `3-A`); an identifier with
+/// more letters than this gets keyed letters instead, so that a word written
+/// after `Apt` never survives masking.
+const UNIT_KEPT_LETTERS: usize = 2;
+
+/// True when `word`, without one trailing period and in any case, is in `list`.
+fn word_in(word: &str, list: &[&str]) -> bool {
+    let word = word.strip_suffix('.').unwrap_or(word);
+    list.iter().any(|w| w.eq_ignore_ascii_case(word))
+}
+
+/// A house number: ASCII digit runs joined by single hyphens (`12-34`), at
+/// most [`HOUSE_MAX_DIGITS`] digits, optionally ending in one letter (`221B`).
+fn is_house_number(token: &str) -> bool {
+    let body = token
+        .strip_suffix(|c: char| c.is_ascii_alphabetic())
+        .unwrap_or(token);
+    let digits = body.bytes().filter(u8::is_ascii_digit).count();
+    (1..=HOUSE_MAX_DIGITS).contains(&digits)
+        && body
+            .split('-')
+            .all(|run| !run.is_empty() && run.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// A unit identifier: after an optional `#`, 1-6 ASCII letters, digits or
+/// hyphens, not starting with a hyphen (`4B`, `200`, `3-A`, `#12`).
+fn is_unit_id(id: &str) -> bool {
+    let id = id.strip_prefix('#').unwrap_or(id);
+    (1..=6).contains(&id.len())
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        && !id.starts_with('-')
+}
+
+/// A word of an address line, or a comma (written attached to a word or not).
+#[derive(Clone, Copy)]
+enum Token<'a> {
+    Word(&'a str),
+    Comma,
+}
+
+fn tokenize(s: &str) -> Vec<Token<'_>> {
+    let mut out = Vec::new();
+    for chunk in s.split_whitespace() {
+        let mut parts = chunk.split(',');
+        if let Some(first) = parts.next()
+            && !first.is_empty()
+        {
+            out.push(Token::Word(first));
+        }
+        for part in parts {
+            out.push(Token::Comma);
+            if !part.is_empty() {
+                out.push(Token::Word(part));
+            }
+        }
+    }
+    out
+}
+
+/// True when one of `tokens` is a word with a letter (a possible street name).
+fn has_name_word(tokens: &[Token<'_>]) -> bool {
+    tokens
+        .iter()
+        .any(|t| matches!(t, Token::Word(w) if w.chars().any(char::is_alphabetic)))
+}
+
+fn word<'a>(tokens: &[Token<'a>], i: usize) -> Option<&'a str> {
+    match tokens.get(i) {
+        Some(Token::Word(w)) => Some(w),
+        _ => None,
+    }
+}
+
+/// The parts of an address line kept (as written) around the street name.
+struct AddressParts<'a> {
+    house: &'a str,
+    pre_direction: Option<&'a str>,
+    suffix: Option<&'a str>,
+    post_direction: Option<&'a str>,
+    /// Whether a comma came before the unit.
+    unit_comma: bool,
+    unit_designator: Option<&'a str>,
+    unit_id: Option<&'a str>,
+}
+
+/// Splits an address line (trimmed, not empty) into its kept parts; every
+/// word between them is the street name, which is replaced as a whole.
+fn parse_address(trimmed: &str) -> Result<AddressParts<'_>, NonConformant> {
+    let first = trimmed.split_whitespace().next().unwrap_or("");
+    let first = first.split(',').next().unwrap_or("");
+    if !is_house_number(first) {
+        return Err(NonConformant::new(
+            "not a street address: it does not start with a house number",
+        ));
+    }
+    let tokens = tokenize(trimmed);
+    // The first token is the house number; trailing commas are dropped.
+    let mut end = tokens.len();
+    while end > 1 && matches!(tokens[end - 1], Token::Comma) {
+        end -= 1;
+    }
+    let body = &tokens[1..end];
+    if !has_name_word(body) {
+        return Err(NonConformant::new(
+            "not a street address: no street name follows the house number",
+        ));
+    }
+    let mut parts = AddressParts {
+        house: first,
+        pre_direction: None,
+        suffix: None,
+        post_direction: None,
+        unit_comma: false,
+        unit_designator: None,
+        unit_id: None,
+    };
+    let mut end = body.len();
+    // A unit at the end: `#12`, or a designator and an identifier.
+    let before_last = end.checked_sub(2).and_then(|i| word(body, i));
+    let unit_start = match (before_last, word(body, end - 1)) {
+        (Some(designator), Some(id)) if word_in(designator, UNIT_DESIGNATORS) && is_unit_id(id) => {
+            Some((end - 2, Some(designator), id))
+        }
+        (_, Some(id)) if id.starts_with('#') && is_unit_id(id) => Some((end - 1, None, id)),
+        _ => None,
+    };
+    if let Some((start, designator, id)) = unit_start
+        && has_name_word(&body[..start])
+    {
+        parts.unit_designator = designator;
+        parts.unit_id = Some(id);
+        end = start;
+        while end > 0 && matches!(body[end - 1], Token::Comma) {
+            parts.unit_comma = true;
+            end -= 1;
+        }
+    }
+    // A direction after the suffix, then the suffix: each only with a street
+    // name before it.
+    if end >= 2
+        && let (Some(suffix), Some(direction)) = (word(body, end - 2), word(body, end - 1))
+        && word_in(direction, DIRECTIONALS)
+        && word_in(suffix, STREET_SUFFIXES)
+        && has_name_word(&body[..end - 2])
+    {
+        parts.post_direction = Some(direction);
+        end -= 1;
+    }
+    if end >= 1
+        && let Some(suffix) = word(body, end - 1)
+        && word_in(suffix, STREET_SUFFIXES)
+        && has_name_word(&body[..end - 1])
+    {
+        parts.suffix = Some(suffix);
+        end -= 1;
+    }
+    // A direction before the street name.
+    if let Some(direction) = word(body, 0)
+        && word_in(direction, DIRECTIONALS)
+        && body.get(1..end).is_some_and(has_name_word)
+    {
+        parts.pre_direction = Some(direction);
+    }
+    Ok(parts)
+}
+
+/// Appends `template` with each ASCII digit replaced by a keyed one (the first
+/// digit of a run is 1-9 when the original's was) and, when `letters` is set,
+/// each ASCII letter by a keyed one of the same case; other bytes are kept.
+fn push_keyed(out: &mut String, template: &str, stream: &mut Stream, letters: bool) {
+    let mut prev_digit = false;
+    for c in template.chars() {
+        if c.is_ascii_digit() {
+            let d = if !prev_digit && c != '0' {
+                1 + stream.below_small(9)
+            } else {
+                stream.below_small(10)
+            };
+            out.push(char::from(b'0' + d as u8));
+            prev_digit = true;
+            continue;
+        }
+        prev_digit = false;
+        if letters && c.is_ascii_alphabetic() {
+            let base = if c.is_ascii_uppercase() { b'A' } else { b'a' };
+            out.push(char::from(base + stream.below_small(26) as u8));
+        } else {
+            out.push(c);
+        }
+    }
+}
+
+/// How the input writes its letters.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum CaseStyle {
+    Upper,
+    Lower,
+    Title,
+}
+
+fn case_style(s: &str) -> CaseStyle {
+    if is_all_caps(s) {
+        CaseStyle::Upper
+    } else if !s.chars().any(char::is_uppercase) && s.chars().any(char::is_lowercase) {
+        CaseStyle::Lower
+    } else {
+        CaseStyle::Title
+    }
+}
+
+pub(crate) fn street_address(keyed: &Keyed, value: &str) -> Result<String, NonConformant> {
+    let trimmed = value.trim();
+    if trimmed.is_empty() {
+        return Err(NonConformant::new(
+            "the address is empty or contains only whitespace",
+        ));
+    }
+    let parts = parse_address(trimmed)?;
+    let mut mac = keyed.mac(Domain::StreetAddress);
+    feed_normalized(&mut mac, trimmed);
+    let mut stream = mac.stream();
+    let list = street_names();
+    let name = list[stream.below_small(list.len() as u32) as usize];
+
+    let mut out = String::with_capacity(trimmed.len().min(64) + name.len() + 8);
+    // The trailing letter of a house number (`221B`) is kept.
+    push_keyed(&mut out, parts.house, &mut stream, false);
+    if let Some(direction) = parts.pre_direction {
+        out.push(' ');
+        out.push_str(direction);
+    }
+    out.push(' ');
+    let name_start = out.len();
+    out.push_str(name);
+    match case_style(trimmed) {
+        CaseStyle::Upper => out[name_start..].make_ascii_uppercase(),
+        CaseStyle::Lower => out[name_start..].make_ascii_lowercase(),
+        CaseStyle::Title => {}
+    }
+    for kept in [parts.suffix, parts.post_direction].into_iter().flatten() {
+        out.push(' ');
+        out.push_str(kept);
+    }
+    if let Some(id) = parts.unit_id {
+        if parts.unit_comma {
+            out.push(',');
+        }
+        if let Some(designator) = parts.unit_designator {
+            out.push(' ');
+            out.push_str(designator);
+        }
+        out.push(' ');
+        let letters = id.bytes().filter(u8::is_ascii_alphabetic).count();
+        push_keyed(&mut out, id, &mut stream, letters > UNIT_KEPT_LETTERS);
+    }
     Ok(out)
 }

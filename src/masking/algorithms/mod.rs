@@ -93,10 +93,12 @@ pub enum Algorithm {
     RedactText,
     NullValueLookup,
     NumberMinMax,
+    StreetAddressLookup,
+    Ipv4Segment,
 }
 
 impl Algorithm {
-    pub const ALL: [Algorithm; 12] = [
+    pub const ALL: [Algorithm; 14] = [
         Algorithm::FirstNameLookup,
         Algorithm::LastNameLookup,
         Algorithm::FullNameLookup,
@@ -109,6 +111,8 @@ impl Algorithm {
         Algorithm::RedactText,
         Algorithm::NullValueLookup,
         Algorithm::NumberMinMax,
+        Algorithm::StreetAddressLookup,
+        Algorithm::Ipv4Segment,
     ];
 
     /// The algorithm's name as used in the API (the variant name).
@@ -126,6 +130,8 @@ impl Algorithm {
             Algorithm::RedactText => "RedactText",
             Algorithm::NullValueLookup => "NullValueLookup",
             Algorithm::NumberMinMax => "NumberMinMax",
+            Algorithm::StreetAddressLookup => "StreetAddressLookup",
+            Algorithm::Ipv4Segment => "Ipv4Segment",
         }
     }
 
@@ -141,11 +147,13 @@ impl Algorithm {
             | Algorithm::LastNameLookup
             | Algorithm::FullNameLookup
             | Algorithm::EmailLookup
-            | Algorithm::NullValueLookup => "LOOKUP",
+            | Algorithm::NullValueLookup
+            | Algorithm::StreetAddressLookup => "LOOKUP",
             Algorithm::PhoneNumberSegment
             | Algorithm::DigitsSegment
             | Algorithm::SsnSegment
-            | Algorithm::CreditCardSegment => "SEGMENT",
+            | Algorithm::CreditCardSegment
+            | Algorithm::Ipv4Segment => "SEGMENT",
             Algorithm::DateShiftVariable => "DATE_SHIFT",
             Algorithm::RedactText => "REDACTION",
             Algorithm::NumberMinMax => "MINMAX",
@@ -212,6 +220,19 @@ impl Algorithm {
                  the number itself), keeping its sign, decimal places and count of digits, so zero \
                  stays zero."
             }
+            Algorithm::StreetAddressLookup => {
+                "Replaces a US street address line (123 Main St Apt 4B) with a realistic one chosen \
+                 by a keyed secure lookup of the whole address: a keyed house number with as many \
+                 digits, a street name from a shipped list, and the original's directions, street \
+                 suffix and unit designator as written, with the unit's number replaced by keyed \
+                 digits."
+            }
+            Algorithm::Ipv4Segment => {
+                "Replaces a dotted-decimal IPv4 address with a keyed one of the same kind: private \
+                 (10/8, 172.16/12, 192.168/16), loopback and other special-purpose addresses stay \
+                 in their block and public addresses map to public ones, distinct addresses staying \
+                 distinct."
+            }
         }
     }
 
@@ -239,6 +260,8 @@ impl Algorithm {
             Algorithm::RedactText => redact::redact(value),
             Algorithm::NullValueLookup => return Ok(None),
             Algorithm::NumberMinMax => number::min_max(k, value)?,
+            Algorithm::StreetAddressLookup => lookup::street_address(k, value)?,
+            Algorithm::Ipv4Segment => segment::ipv4(k, value)?,
         };
         Ok(Some(masked))
     }

@@ -34,9 +34,11 @@ pub(crate) enum Domain {
     CardMiddle,
     DateShift,
     Number,
+    StreetAddress,
+    Ipv4,
 }
 
-const DOMAIN_COUNT: usize = 12;
+const DOMAIN_COUNT: usize = 14;
 
 /// SHA-256 initial hash value (FIPS 180-4, 5.3.3).
 const SHA256_IV: [u32; 8] = [
@@ -57,6 +59,8 @@ impl Domain {
         Domain::CardMiddle,
         Domain::DateShift,
         Domain::Number,
+        Domain::StreetAddress,
+        Domain::Ipv4,
     ];
 
     fn label(self) -> &'static str {
@@ -73,6 +77,8 @@ impl Domain {
             Domain::CardMiddle => "CreditCardSegment",
             Domain::DateShift => "DateShiftVariable",
             Domain::Number => "NumberMinMax",
+            Domain::StreetAddress => "StreetAddressLookup",
+            Domain::Ipv4 => "Ipv4Segment",
         }
     }
 }

@@ -8,8 +8,9 @@ use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::TestRunner;
 
-use super::lookup::{first_names, last_names};
+use super::lookup::{first_names, last_names, street_names};
 use super::{Algorithm, DATE_SHIFT_MAX_DAYS, MaskingKey, NonConformant};
+use crate::masking::profiling::validators::{is_ipv4, is_street_address};
 
 const SECRET: &[u8] = b"maskd test secret key 0123456789abcdef";
 
@@ -163,6 +164,53 @@ fn number_input() -> impl Strategy<Value = String> {
     })
 }
 
+/// US street address lines the profiler's validator recognises: house number,
+/// optional direction, 1-3 name words, a suffix in one of its spellings, an
+/// optional direction and an optional unit, in title, upper or lower case.
+fn street_address_input() -> impl Strategy<Value = String> {
+    let house = "[1-9][0-9]{0,5}[A-Z]?|[0-9]";
+    let pre = prop_oneof![3 => Just(String::new()), 1 => "(N|S|E|W|North|South|NE|SW) "];
+    let name = prop_oneof![
+        "[A-Z][a-z]{2,10}",
+        "[A-Z][a-z]{2,9} [A-Z][a-z]{2,9}",
+        "[A-Z][a-z]{1,7} [A-Z][a-z]{1,7} [A-Z][a-z]{2,7}",
+        "[1-9][0-9]?(st|nd|rd|th)",
+        "O'[A-Z][a-z]{3,7}",
+    ];
+    let suffix = "(St|Street|Ave|Avenue|Av|Blvd|Boulevard|Rd|Road|Ln|Lane|Dr|Drive|Ct|Court|Way|Pl|\
+                  Place|Ter|Terrace|Cir|Pkwy|Hwy|Loop|Trl|Sq|Row|Run|Path|Walk)\\.?";
+    let post = prop_oneof![4 => Just(String::new()), 1 => " (N|S|E|W|NE|NW|SE|SW)"];
+    let unit = prop_oneof![
+        3 => Just(String::new()),
+        1 => "(,)? (Apt|Apt\\.|Suite|Ste|Unit|Rm|Fl|Bldg) [0-9]{1,4}[A-Z]?",
+        1 => "(,)? (#[1-9][0-9]{0,3}|# [0-9]{1,3}|Apt #[0-9]{1,3}|Unit [0-9]{1,2}-[A-Z])",
+    ];
+    let case = 0u8..6;
+    (house, pre, name, suffix, post, unit, case, " {0,2}").prop_map(
+        |(house, pre, name, suffix, post, unit, case, pad)| {
+            let line = format!("{pad}{house} {pre}{name} {suffix}{post}{unit}{pad}");
+            match case {
+                0 => line.to_uppercase(),
+                1 => line.to_lowercase(),
+                _ => line,
+            }
+        },
+    )
+}
+
+fn ipv4_input() -> impl Strategy<Value = String> {
+    let octets = prop_oneof![
+        3 => any::<[u8; 4]>(),
+        1 => any::<[u8; 3]>().prop_map(|[b, c, d]| [10, b, c, d]),
+        1 => (16u8..32, any::<[u8; 2]>()).prop_map(|(b, [c, d])| [172, b, c, d]),
+        1 => any::<[u8; 2]>().prop_map(|[c, d]| [192, 168, c, d]),
+        1 => any::<[u8; 3]>().prop_map(|[b, c, d]| [127, b, c, d]),
+        1 => (1u8..224, any::<[u8; 3]>()).prop_map(|(a, [b, c, d])| [a, b, c, d]),
+    ];
+    (octets, prop_oneof![4 => Just(""), 1 => Just(" ")])
+        .prop_map(|([a, b, c, d], pad)| format!("{pad}{a}.{b}.{c}.{d}{pad}"))
+}
+
 fn any_text() -> impl Strategy<Value = String> {
     prop_oneof![
         any::<String>(),
@@ -186,6 +234,8 @@ fn valid_input(alg: Algorithm) -> BoxedStrategy<String> {
         Algorithm::RedactText => "[A-Za-z0-9 ,.-]{1,30}".boxed(),
         Algorithm::NullValueLookup => any_text().boxed(),
         Algorithm::NumberMinMax => number_input().boxed(),
+        Algorithm::StreetAddressLookup => street_address_input().boxed(),
+        Algorithm::Ipv4Segment => ipv4_input().boxed(),
     }
 }
 
@@ -234,6 +284,79 @@ fn check_ssn(out: &str, input: &str) -> Result<(), TestCaseError> {
     prop_assert!((1..=899).contains(&area) && area != 666, "area {}", area);
     prop_assert!((1..=99).contains(&group), "group {}", group);
     prop_assert!((1..=9999).contains(&serial), "serial {}", serial);
+    Ok(())
+}
+
+/// The kind of an IPv4 address (dotted quad, surrounding spaces allowed), from
+/// the IANA special-purpose registry: what Ipv4Segment must keep.
+fn ipv4_class(s: &str) -> &'static str {
+    let o: Vec<u8> = s.trim().split('.').map(|o| o.parse().unwrap()).collect();
+    match (o[0], o[1], o[2]) {
+        (0, _, _) => "this network",
+        (10, _, _) => "private 10/8",
+        (100, 64..=127, _) => "shared",
+        (127, _, _) => "loopback",
+        (169, 254, _) => "link-local",
+        (172, 16..=31, _) => "private 172.16/12",
+        (192, 0, 0) => "IETF",
+        (192, 0, 2) => "TEST-NET-1",
+        (192, 88, 99) => "6to4 relay",
+        (192, 168, _) => "private 192.168/16",
+        (198, 18..=19, _) => "benchmarking",
+        (198, 51, 100) => "TEST-NET-2",
+        (203, 0, 113) => "TEST-NET-3",
+        (224..=239, _, _) => "multicast",
+        (240..=255, _, _) => "reserved",
+        _ => "public",
+    }
+}
+
+/// Checks a StreetAddressLookup output: a keyed house number of the input's
+/// shape, then (after the input's direction, if any) a street name from the
+/// list in the input's case style, then the rest of the input as written but
+/// for its digits.
+fn check_street_address(input: &str, out: &str) -> Result<(), TestCaseError> {
+    prop_assert!(
+        is_street_address(out),
+        "{:?} -> {:?} is no address",
+        input,
+        out
+    );
+    let norm_in = input.split_whitespace().collect::<Vec<_>>().join(" ");
+    prop_assert_eq!(out, out.trim());
+    prop_assert!(!out.contains("  "));
+    let words: Vec<&str> = out.split(' ').collect();
+    let (house_in, house_out) = (norm_in.split(' ').next().unwrap(), words[0]);
+    prop_assert_eq!(skeleton(house_out), skeleton(house_in));
+    prop_assert_eq!(house_out.len(), house_in.len());
+    prop_assert!(!house_out.starts_with('0') || house_in.starts_with('0'));
+    let in_list = |w: &str| street_names().iter().any(|n| n.eq_ignore_ascii_case(w));
+    let at = if in_list(words[1]) { 1 } else { 2 };
+    prop_assert!(
+        words.len() > at && in_list(words[at]),
+        "{:?}: no listed name",
+        out
+    );
+    if at == 2 {
+        // A direction kept as written.
+        prop_assert_eq!(words[1], norm_in.split(' ').nth(1).unwrap());
+    }
+    let name = words[at];
+    let letters = || input.chars().filter(|c| c.is_alphabetic());
+    if letters().filter(|c| c.is_uppercase()).count() >= 2 && !letters().any(char::is_lowercase) {
+        prop_assert_eq!(name.to_ascii_uppercase(), name);
+    } else if !letters().any(char::is_uppercase) {
+        prop_assert_eq!(name.to_ascii_lowercase(), name);
+    } else {
+        prop_assert!(street_names().contains(&name), "{}", name);
+    }
+    let tail_out = words[at + 1..].join(" ");
+    if !tail_out.is_empty() {
+        prop_assert!(norm_in.len() > tail_out.len());
+        let tail_in = &norm_in[norm_in.len() - tail_out.len()..];
+        prop_assert_eq!(skeleton(tail_in), skeleton(&tail_out));
+        prop_assert!(norm_in[..norm_in.len() - tail_out.len()].ends_with(' '));
+    }
     Ok(())
 }
 
@@ -330,6 +453,18 @@ fn check_output(alg: Algorithm, input: &str, out: &str) -> Result<(), TestCaseEr
             }
         }
         Algorithm::NullValueLookup => unreachable!(),
+        Algorithm::StreetAddressLookup => {
+            prop_assert!(is_street_address(input), "generated {:?}", input);
+            check_street_address(input, out)?;
+        }
+        Algorithm::Ipv4Segment => {
+            prop_assert!(is_ipv4(out), "{:?}", out);
+            let lead = |s: &str| s.len() - s.trim_start().len();
+            let trail = |s: &str| s.len() - s.trim_end().len();
+            prop_assert_eq!(lead(out), lead(input));
+            prop_assert_eq!(trail(out), trail(input));
+            prop_assert_eq!(ipv4_class(out), ipv4_class(input), "{} -> {}", input, out);
+        }
         Algorithm::NumberMinMax => {
             let neg_in = input.starts_with('-');
             prop_assert_eq!(out.starts_with('-'), neg_in);
@@ -349,7 +484,7 @@ fn check_output(alg: Algorithm, input: &str, out: &str) -> Result<(), TestCaseEr
     Ok(())
 }
 
-const MASKING: [Algorithm; 11] = [
+const MASKING: [Algorithm; 13] = [
     Algorithm::FirstNameLookup,
     Algorithm::LastNameLookup,
     Algorithm::FullNameLookup,
@@ -361,6 +496,8 @@ const MASKING: [Algorithm; 11] = [
     Algorithm::DateShiftVariable,
     Algorithm::RedactText,
     Algorithm::NumberMinMax,
+    Algorithm::StreetAddressLookup,
+    Algorithm::Ipv4Segment,
 ];
 
 // ---------------------------------------------------------------- API
@@ -386,6 +523,27 @@ fn names_round_trip_and_metadata() {
     assert_eq!(Algorithm::DateShiftVariable.algorithm_type(), "DATE_SHIFT");
     assert_eq!(Algorithm::RedactText.algorithm_type(), "REDACTION");
     assert_eq!(Algorithm::NumberMinMax.algorithm_type(), "MINMAX");
+    assert_eq!(Algorithm::StreetAddressLookup.algorithm_type(), "LOOKUP");
+    assert_eq!(Algorithm::Ipv4Segment.algorithm_type(), "SEGMENT");
+    for alg in [Algorithm::StreetAddressLookup, Algorithm::Ipv4Segment] {
+        assert_eq!(alg.mask_type(), "STRING");
+    }
+}
+
+#[test]
+fn every_domain_names_an_algorithm_and_the_list_is_sorted() {
+    use crate::masking::domains::{DOMAINS, find};
+    let names: Vec<&str> = DOMAINS.iter().map(|d| d.name).collect();
+    let mut sorted = names.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    assert_eq!(names, sorted);
+    for (domain, alg) in [
+        ("ADDRESS", Algorithm::StreetAddressLookup),
+        ("IP_ADDRESS", Algorithm::Ipv4Segment),
+    ] {
+        assert_eq!(find(domain).map(|d| d.default_algorithm), Some(alg));
+    }
 }
 
 #[test]
@@ -421,11 +579,51 @@ fn name_lists_are_big_clean_and_unique() {
     assert!(first_names().contains(&"Mary") && last_names().contains(&"Smith"));
 }
 
+#[test]
+fn street_names_are_big_clean_and_unique() {
+    let list = street_names();
+    assert!(list.len() >= 500, "{}", list.len());
+    let unique: HashSet<_> = list.iter().map(|n| n.to_ascii_lowercase()).collect();
+    assert_eq!(unique.len(), list.len(), "duplicates");
+    for n in list {
+        // One word, Title Case (ordinals such as Twenty-First hyphenated).
+        assert!(n.split('-').all(is_title_case_name), "{n:?}");
+        // Never a suffix, direction or unit word, so the output parses back.
+        let line = format!("1 {n} St");
+        assert!(is_street_address(&line), "{line:?}");
+        assert!(
+            !is_street_address(&format!("1 Elm {n}")),
+            "{n:?} is a suffix"
+        );
+        assert!(
+            !is_street_address(&format!("1 Elm St {n}")),
+            "{n:?} is a direction"
+        );
+        assert!(
+            !is_street_address(&format!("1 Elm St {n} 2")),
+            "{n:?} is a unit designator"
+        );
+    }
+    for n in [
+        "Main",
+        "Oak",
+        "Maple",
+        "Washington",
+        "Lake",
+        "Hill",
+        "Park",
+        "Elm",
+        "Second",
+    ] {
+        assert!(list.contains(&n), "{n}");
+    }
+}
+
 // ---------------------------------------------------------------- properties
 
 proptest! {
     // About 90 cases per algorithm.
-    #![proptest_config(ProptestConfig::with_cases(1000))]
+    #![proptest_config(ProptestConfig::with_cases(1200))]
     #[test]
     fn valid_inputs_mask_validly_and_deterministically(
         (alg, input) in prop::sample::select(MASKING.to_vec())
@@ -500,6 +698,41 @@ proptest! {
             let out = res.unwrap();
             check_output(Algorithm::CreditCardSegment, &s, &out)?;
         }
+    }
+
+    #[test]
+    fn ipv4_stays_in_its_block(octets in any::<[u8; 4]>()) {
+        let [a, b, c, d] = octets;
+        let input = format!("{a}.{b}.{c}.{d}");
+        let out = ok(Algorithm::Ipv4Segment, &input);
+        prop_assert!(is_ipv4(&out), "{}", out);
+        prop_assert_eq!(ipv4_class(&out), ipv4_class(&input), "{} -> {}", input, out);
+        // Private stays private, loopback loopback, public public.
+        let private = |s: &str| ipv4_class(s).starts_with("private");
+        prop_assert_eq!(private(&out), private(&input));
+        prop_assert_eq!(ipv4_class(&out) == "loopback", a == 127);
+        prop_assert_eq!(&ok(Algorithm::Ipv4Segment, &input), &out);
+    }
+
+    #[test]
+    fn ipv4_rejects_what_is_not_a_dotted_quad(s in "[0-9.]{0,16}|[0-9]{1,4}(\\.[0-9]{1,4}){2,4}") {
+        let res = mask(Algorithm::Ipv4Segment, &key(), &s);
+        prop_assert_eq!(res.is_ok(), is_ipv4(&s), "{:?}", s);
+    }
+
+    #[test]
+    fn street_address_ignores_case_and_spacing(input in street_address_input(), pad in " {1,3}") {
+        let out = ok(Algorithm::StreetAddressLookup, &input);
+        let spaced = format!("{pad}{}{pad}", input.trim().replace(' ', &pad));
+        for variant in [input.to_uppercase(), input.to_lowercase(), spaced] {
+            let other = ok(Algorithm::StreetAddressLookup, &variant);
+            prop_assert_eq!(other.to_lowercase(), out.to_lowercase(), "{:?} vs {:?}", variant, input);
+        }
+    }
+
+    #[test]
+    fn street_address_needs_a_leading_number(s in "[A-Za-z#.-][A-Za-z0-9 #.,-]{0,30}") {
+        prop_assert!(mask(Algorithm::StreetAddressLookup, &key(), &s).is_err());
     }
 
     #[test]
@@ -969,6 +1202,249 @@ fn redaction_examples() {
     assert_eq!(ok(Algorithm::RedactText, ""), "");
     assert_eq!(ok(Algorithm::RedactText, "Ab 12-z!"), "XX 00-X!");
     assert_eq!(ok(Algorithm::RedactText, "Żółw ٣ 日本"), "XXXX 0 XX");
+}
+
+// ---------------------------------------------------------------- street addresses, IPv4
+
+/// True when `out` has the shape `pattern`: `d` a digit, `D` a digit 1-9, `L`
+/// a letter, `*` a street name from the list, anything else itself.
+fn shaped(out: &str, pattern: &str) -> bool {
+    let (mut o, mut p) = (out, pattern);
+    while let Some(pc) = p.chars().next() {
+        p = &p[pc.len_utf8()..];
+        if pc == '*' {
+            let end = o.find([' ', ',']).unwrap_or(o.len());
+            if !street_names()
+                .iter()
+                .any(|n| n.eq_ignore_ascii_case(&o[..end]))
+            {
+                return false;
+            }
+            o = &o[end..];
+            continue;
+        }
+        let Some(oc) = o.chars().next() else {
+            return false;
+        };
+        o = &o[oc.len_utf8()..];
+        let ok = match pc {
+            '0' => oc.is_ascii_digit(),
+            '1' => oc.is_ascii_digit() && oc != '0',
+            '@' => oc.is_ascii_alphabetic(),
+            _ => oc == pc,
+        };
+        if !ok {
+            return false;
+        }
+    }
+    o.is_empty()
+}
+
+#[test]
+fn street_address_examples() {
+    for (input, pattern) in [
+        ("123 Main St", "100 * St"),
+        ("123 Main St.", "100 * St."),
+        ("4500 North Oak Avenue Apt 4B", "1000 North * Avenue Apt 1B"),
+        ("221B Baker Street", "100B * Street"),
+        ("1600 Martin Luther King Jr Blvd", "1000 * Blvd"),
+        ("1 N 4th St", "1 N * St"),
+        ("10 Downing Street NW", "10 * Street NW"),
+        ("12 Elm Ct, Apt. 4B", "10 * Ct, Apt. 1B"),
+        ("500 Market St Suite 200", "100 * St Suite 100"),
+        ("500 Market St, Ste 200", "100 * St, Ste 100"),
+        ("77 Ocean Dr #12", "10 * Dr #10"),
+        ("77 Ocean Dr # 12", "10 * Dr # 10"),
+        ("77 Ocean Dr Apt #12", "10 * Dr Apt #10"),
+        ("9 O'Connell Rd Unit 3-A", "1 * Rd Unit 1-A"),
+        ("  12   Elm   Ct  ", "10 * Ct"),
+        ("0 Elm St", "0 * St"),
+        ("12-34 Elm St", "10-10 * St"),
+        // No suffix: the street name alone replaces everything after the number.
+        ("500 Broadway", "100 *"),
+        ("123 Main St, Springfield", "100 *"),
+        ("123 St", "100 *"),
+        // Many letters after a designator are not kept.
+        ("12 Elm Ct Apt Smith", "10 * Ct Apt @@@@@"),
+    ] {
+        let out = ok(Algorithm::StreetAddressLookup, input);
+        assert!(
+            shaped(&out, pattern),
+            "{input:?} -> {out:?}, want {pattern:?}"
+        );
+        if is_street_address(input) {
+            assert!(is_street_address(&out), "{input:?} -> {out:?}");
+        }
+    }
+    assert!(!ok(Algorithm::StreetAddressLookup, "12 Elm Ct Apt Smith").contains("Smith"));
+    // Case style follows the input; case and spacing do not change the result.
+    let title = ok(Algorithm::StreetAddressLookup, "350 Fifth Avenue");
+    let upper = ok(Algorithm::StreetAddressLookup, "350 FIFTH AVENUE");
+    let lower = ok(Algorithm::StreetAddressLookup, "  350  fifth avenue ");
+    assert_eq!(upper, upper.to_uppercase());
+    assert_eq!(lower, lower.to_lowercase());
+    assert_eq!(title.to_lowercase(), lower);
+    assert_eq!(upper.to_lowercase(), lower);
+    let name = title.split(' ').nth(1).unwrap();
+    assert!(street_names().contains(&name), "{title}");
+    // Keyed: another key gives another address; another number another street.
+    assert_ne!(
+        mask(
+            Algorithm::StreetAddressLookup,
+            &other_key(),
+            "350 Fifth Avenue"
+        )
+        .unwrap(),
+        title
+    );
+    let streets: HashSet<String> = (1..=200)
+        .map(|n| ok(Algorithm::StreetAddressLookup, &format!("{n} Main St")))
+        .map(|out| out.split(' ').nth(1).unwrap().to_string())
+        .collect();
+    assert!(streets.len() > 150, "{}", streets.len());
+
+    for bad in [
+        "",
+        "   ",
+        "Main Street",
+        "Highway 101",
+        "PO Box 12",
+        "123",
+        "123 456",
+        "12 , 34",
+        "12AB Main St",
+        "A12 Main St",
+        "12345678901 Main St",
+        "-12 Main St",
+        "12- Main St",
+        "１２ Main St",
+    ] {
+        let e = mask(Algorithm::StreetAddressLookup, &key(), bad).unwrap_err();
+        for word in bad.split_whitespace().filter(|w| w.len() > 3) {
+            assert!(!e.reason.contains(word), "{bad:?}: {}", e.reason);
+        }
+    }
+}
+
+#[test]
+fn street_address_spreads_over_the_list() {
+    let k = key();
+    let mut seen = HashSet::new();
+    for i in 0..20_000 {
+        let out = mask(Algorithm::StreetAddressLookup, &k, &format!("{i} Elm St")).unwrap();
+        seen.insert(out.split(' ').nth(1).unwrap().to_string());
+    }
+    // 20,000 draws from ~900 names leave none unused.
+    assert_eq!(seen.len(), street_names().len());
+}
+
+#[test]
+fn ipv4_examples() {
+    for (input, class) in [
+        ("10.0.0.1", "private 10/8"),
+        ("172.16.0.1", "private 172.16/12"),
+        ("172.31.255.255", "private 172.16/12"),
+        ("192.168.1.1", "private 192.168/16"),
+        ("127.0.0.1", "loopback"),
+        ("8.8.8.8", "public"),
+        ("1.0.0.0", "public"),
+        ("223.255.255.255", "public"),
+        ("172.15.255.255", "public"),
+        ("172.32.0.0", "public"),
+        ("169.254.1.2", "link-local"),
+        ("100.64.0.1", "shared"),
+        ("224.0.0.251", "multicast"),
+        ("0.0.0.0", "this network"),
+        ("255.255.255.255", "reserved"),
+        ("192.0.2.1", "TEST-NET-1"),
+    ] {
+        let out = ok(Algorithm::Ipv4Segment, input);
+        assert!(is_ipv4(&out), "{input} -> {out}");
+        assert_eq!(ipv4_class(&out), class, "{input} -> {out}");
+        assert_eq!(ipv4_class(input), class, "{input}");
+        assert_ne!(out, input);
+        // (A /24 block has 256 addresses: two keys agree on one in 256.)
+        if class != "TEST-NET-1" {
+            assert_ne!(
+                mask(Algorithm::Ipv4Segment, &other_key(), input).unwrap(),
+                out,
+                "{input}: not keyed"
+            );
+        }
+    }
+    let block = |k: &MaskingKey| -> Vec<String> {
+        (0..256)
+            .map(|x| mask(Algorithm::Ipv4Segment, k, &format!("192.0.2.{x}")).unwrap())
+            .collect()
+    };
+    assert_ne!(block(&key()), block(&other_key()));
+    let padded = ok(Algorithm::Ipv4Segment, " 10.1.2.3 ");
+    assert!(
+        padded.starts_with(" 10.") && padded.ends_with(' '),
+        "{padded:?}"
+    );
+    assert_eq!(padded.trim(), ok(Algorithm::Ipv4Segment, "10.1.2.3"));
+    for bad in [
+        "",
+        "256.1.1.1",
+        "01.2.3.4",
+        "1.2.3.00",
+        "1.2.3",
+        "1.2.3.4.5",
+        "1.2.3.4/24",
+        "10.0.0.0/8",
+        "1.2.3.",
+        "1..2.3",
+        "a.b.c.d",
+        "1.2.3.-4",
+        "+1.2.3.4",
+        "1.2.3.4 5",
+        "1234.50",
+        "::1",
+        "::ffff:10.0.0.1",
+        "１.2.3.4",
+        "1.2.3.4\u{0}",
+    ] {
+        let e = mask(Algorithm::Ipv4Segment, &key(), bad).unwrap_err();
+        assert!(
+            bad.len() < 4 || !e.reason.contains(bad),
+            "{bad:?}: {}",
+            e.reason
+        );
+    }
+}
+
+#[test]
+fn ipv4_keeps_distinct_addresses_distinct() {
+    let k = key();
+    for (prefix, count) in [("192.168", 65_536u32), ("192.0.2", 256)] {
+        let outputs: HashSet<String> = (0..count)
+            .map(|x| {
+                let host = if count == 256 {
+                    format!("{x}")
+                } else {
+                    format!("{}.{}", x >> 8, x & 255)
+                };
+                let out = mask(Algorithm::Ipv4Segment, &k, &format!("{prefix}.{host}")).unwrap();
+                assert!(out.starts_with(&format!("{prefix}.")), "{out}");
+                out
+            })
+            .collect();
+        assert_eq!(outputs.len(), count as usize, "{prefix}: merged addresses");
+    }
+    let publics: Vec<String> = sample(ipv4_input(), 20_000)
+        .into_iter()
+        .filter(|s| ipv4_class(s) == "public")
+        .map(|s| s.trim().to_string())
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let outputs: HashSet<String> = publics
+        .iter()
+        .map(|s| ok(Algorithm::Ipv4Segment, s))
+        .collect();
+    assert!(publics.len() > 5_000, "{}", publics.len());
+    assert_eq!(outputs.len(), publics.len());
 }
 
 #[test]

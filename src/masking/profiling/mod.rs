@@ -44,8 +44,7 @@ impl Kind {
         Kind::LastName,
     ];
 
-    /// The masking domain of this kind of data (`IP_ADDRESS` and `ADDRESS` are not built-in
-    /// domains yet).
+    /// The masking domain of this kind of data.
     pub fn domain_name(self) -> &'static str {
         match self {
             Kind::CreditCard => "CREDIT_CARD",
@@ -178,10 +177,7 @@ mod tests {
     fn kinds_map_to_domains_and_have_distinct_validator_names() {
         for kind in Kind::ALL {
             let name = kind.domain_name();
-            assert!(
-                domains::find(name).is_some() || matches!(name, "IP_ADDRESS" | "ADDRESS"),
-                "{kind:?} -> {name}"
-            );
+            assert!(domains::find(name).is_some(), "{kind:?} -> {name}");
         }
         let names: HashSet<_> = Kind::ALL.iter().map(|k| k.validator_name()).collect();
         assert_eq!(names.len(), Kind::ALL.len());
