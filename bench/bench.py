@@ -5,6 +5,11 @@
       rows masked per second on a table with three masked text columns, beside
       UPDATE t SET a = md5(a), b = md5(b), c = md5(c) on an identical table, in the same run;
       and maskd's peak RSS (VmHWM) during the masking run.
+  python3 bench/bench.py profile [--rows 100000 1000000]
+      a profile job over the corpus of tests/corpus (4 tables, 53 columns of personal data and
+      decoys) at each --rows per table, side by side in one run: the run's time (endTime -
+      startTime) at each size and its ratio to the first (sampling keeps it flat), and recall and
+      precision per kind against tests/corpus/truth.csv.
   python3 bench/bench.py latency [--runs 200]
       submit-to-RUNNING (startTime - submitTime) on an idle instance, and cancel-to-endTime
       (endTime - cancel time, both PostgreSQL clocks) for running jobs; p50 and p99.
@@ -29,7 +34,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BINARY = os.path.join(ROOT, "target", "release", "maskd")
 
 # The tools each benchmark runs, and where Debian has them.
-TOOLS = {"throughput": ["psql"], "latency": ["psql"], "api": ["psql", "wrk", "pgbench"]}
+TOOLS = {"throughput": ["psql"], "latency": ["psql"], "profile": ["psql"], "api": ["psql", "wrk", "pgbench"]}
 INSTALL = {"psql": "apt-get install postgresql-client",
            "pgbench": "apt-get install postgresql (Debian ships pgbench with the server)",
            "wrk": "apt-get install wrk"}
@@ -96,13 +101,20 @@ class Maskd:
 
     def job_on(self, tables, options=None):
         """A job masking `tables` ({name: {column: algorithm}}) in maskd_bench_target."""
+        rs = self.ruleset_of(tables)
+        job = {"jobName": "bench", "rulesetId": rs, "feedbackSize": 50000,
+               "databaseMaskingOptions": options or {"commitSize": 10000}}
+        return self.call("POST", "/masking-jobs", job)["maskingJobId"]
+
+    def ruleset_of(self, tables, schema="public"):
+        """A ruleset on `tables` ({name: {column: algorithm}}) of maskd_bench_target; its id."""
         url = PG.split("://", 1)[1]
         user = url.split("@")[0].split(":")[0]
         host, port = url.split("@")[1].split(":")
         env = self.call("POST", "/environments", {"environmentName": f"e{time.time_ns()}", "applicationName": "bench"})
         c = self.call("POST", "/database-connectors", {
             "connectorName": "target", "environmentId": env["environmentId"], "host": host, "port": int(port),
-            "databaseName": "maskd_bench_target", "schemaName": "public", "username": user,
+            "databaseName": "maskd_bench_target", "schemaName": schema, "username": user,
             "password": os.environ.get("PGPASSWORD", "unused")})
         rs = self.call("POST", "/database-rulesets", {"rulesetName": "rs", "databaseConnectorId": c["databaseConnectorId"]})
         for table, columns in tables.items():
@@ -111,9 +123,7 @@ class Maskd:
             for col in cols:
                 if col["columnName"] in columns:
                     self.call("PUT", f"/column-metadata/{col['columnMetadataId']}", {"algorithmName": columns[col["columnName"]]})
-        job = {"jobName": "bench", "rulesetId": rs["databaseRulesetId"], "feedbackSize": 50000,
-               "databaseMaskingOptions": options or {"commitSize": 10000}}
-        return self.call("POST", "/masking-jobs", job)["maskingJobId"]
+        return rs["databaseRulesetId"]
 
     def wait_end(self, execution_id):
         while True:
@@ -149,6 +159,45 @@ def throughput(rows):
     sql_rate, maskd_rate = rows / sql_secs, rows / run_secs
     print(json.dumps({"rows": rows, "sql_md5_rows_per_s": round(sql_rate), "maskd_rows_per_s": round(maskd_rate),
                       "ratio": round(maskd_rate / sql_rate, 2), "maskd_peak_rss_mb": round(rss, 1)}))
+
+
+def profile(sizes):
+    corpus = os.path.join(ROOT, "tests", "corpus")
+    with open(os.path.join(corpus, "truth.csv")) as f:
+        truth = {(t, c): d or None for t, c, d in (line.rstrip("\n").split(",") for line in list(f)[1:])}
+    tables = sorted({t for t, _ in truth})
+    fresh_databases()
+    subprocess.run(["psql", f"{PG}/maskd_bench_target", "-v", "ON_ERROR_STOP=1", "-qX", "-f",
+                    os.path.join(corpus, "corpus.sql")], check=True, capture_output=True)
+    for rows in sizes:
+        psql("maskd_bench_target", f"CREATE SCHEMA s{rows}; SELECT corpus_make('s{rows}', {rows})")
+    psql("maskd_bench_target", "VACUUM ANALYZE")
+    maskd = Maskd(workers=1)
+    runs = []
+    for rows in sizes:
+        rs = maskd.ruleset_of({t: {} for t in tables}, schema=f"s{rows}")
+        job = maskd.call("POST", "/profile-jobs", {"jobName": f"corpus {rows}", "rulesetId": rs, "profileSetId": 1})
+        e = maskd.call("POST", "/executions", {"jobId": job["profileJobId"]})
+        e = maskd.wait_end(e["executionId"])
+        assert e["status"] == "SUCCEEDED", e
+        secs = float(psql("maskd_bench", f"SELECT extract(epoch FROM end_time - start_time) FROM executions WHERE execution_id = {e['executionId']}"))
+        results = maskd.call("GET", f"/profile-results-database/{e['executionId']}?page_size=1000&page_number=1")["responseList"]
+        found = {(r["tableName"], r["columnName"]): r["domainName"] for r in results}
+        runs.append((rows, secs, found))
+    maskd.stop()
+    print("| rows per table | columns | run (s) | ratio to the first |")
+    print("| --- | --- | --- | --- |")
+    for rows, secs, _ in runs:
+        print(f"| {rows:,} | {len(truth)} | {secs:.2f} | {secs / runs[0][1]:.2f} |")
+    print("\n| kind | columns | found | false alarms | precision | recall |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    found = runs[-1][2]
+    kinds = sorted({d for d in truth.values() if d} | {d for d in found.values() if d})
+    for kind in kinds:
+        tp = sum(1 for k, d in truth.items() if d == kind and found.get(k) == kind)
+        fp = sum(1 for k, d in truth.items() if found.get(k) == kind and d != kind)
+        n = sum(1 for d in truth.values() if d == kind)
+        print(f"| {kind} | {n} | {tp} | {fp} | {tp / max(tp + fp, 1):.2f} | {tp / max(n, 1):.2f} |")
 
 
 def latency(runs):
@@ -282,11 +331,12 @@ if __name__ == "__main__":
     sub = parser.add_subparsers(dest="what", required=True)
     t = sub.add_parser("throughput"); t.add_argument("--rows", type=int, default=1_000_000)
     l = sub.add_parser("latency"); l.add_argument("--runs", type=int, default=200)
+    pr = sub.add_parser("profile"); pr.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000])
     a = sub.add_parser("api"); a.add_argument("--rows", type=int, default=1_000_000)
     a.add_argument("--seconds", type=int, default=5); a.add_argument("--rounds", type=int, default=3)
     a.add_argument("--connections", type=int, nargs="+", default=[8, 32])
     a.add_argument("--operations", nargs="+", choices=["cancel", "GET", "submit"], default=["cancel", "GET", "submit"])
-    for p in (t, l, a):
+    for p in (t, l, pr, a):
         p.add_argument("--binary", default=BINARY, help="the maskd to run (default: target/release/maskd)")
     args = parser.parse_args()
     check_tools(args.what)
@@ -297,5 +347,7 @@ if __name__ == "__main__":
         throughput(args.rows)
     elif args.what == "latency":
         latency(args.runs)
+    elif args.what == "profile":
+        profile(args.rows)
     else:
         api(args.rows, args.seconds, args.connections, args.rounds, args.operations)

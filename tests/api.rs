@@ -24,6 +24,7 @@ mod api {
     mod outage;
     mod pool;
     mod profile_jobs;
+    mod profile_quality;
     mod profiling;
     mod races;
     mod rbac;

@@ -33,7 +33,7 @@ async fn built_in_expressions_find_names_and_values_and_spare_the_decoys() {
     assert_eq!(expressions.status, StatusCode::OK);
     let expressions = list(&expressions.body).clone();
     // Column names: (domain, names it finds, names it leaves alone).
-    let names: [(&str, &[&str], &[&str]); 9] = [
+    let names: [(&str, &[&str], &[&str]); 11] = [
         (
             "ACCOUNT_NO",
             &["account_number", "acct_no", "AccountNumber", "iban"],
@@ -84,6 +84,22 @@ async fn built_in_expressions_find_names_and_values_and_spare_the_decoys() {
             &["phone", "telephone", "mobile_number", "cell", "fax_no"],
             &["cellar", "telemetry", "headphones"],
         ),
+        (
+            "ADDRESS",
+            &[
+                "address",
+                "street",
+                "home_address",
+                "ShippingAddress",
+                "address_line_1",
+            ],
+            &["email_address_verified_at", "addressee_count"],
+        ),
+        (
+            "IP_ADDRESS",
+            &["ip", "ip_address", "remote_addr", "client_ipv4"],
+            &["zip", "ship_to", "tip"],
+        ),
     ];
     for (domain, found, spared) in names {
         let r = regex_of(built_in(&expressions, domain, false));
@@ -95,7 +111,7 @@ async fn built_in_expressions_find_names_and_values_and_spare_the_decoys() {
         }
     }
     // Values: (domain, values it finds, values it leaves alone).
-    let values: [(&str, &[&str], &[&str]); 6] = [
+    let values: [(&str, &[&str], &[&str]); 8] = [
         (
             "ACCOUNT_NO",
             &["DE89370400440532013000", "GB29 NWBK 6016 1331 9268 19"],
@@ -134,6 +150,20 @@ async fn built_in_expressions_find_names_and_values_and_spare_the_decoys() {
                 "2125550123",
             ],
             &["555-0123", "112-555-0123"],
+        ),
+        (
+            "ADDRESS",
+            &[
+                "123 Main St",
+                "4500 North Oak Avenue Apt 4B",
+                "77 Sunset Blvd., Suite 200",
+            ],
+            &["Deluxe Widget", "2 for 1", "Main St"],
+        ),
+        (
+            "IP_ADDRESS",
+            &["10.0.0.1", "192.168.1.254", "93.184.216.34"],
+            &["999.1.1.1", "010.1.2.3", "1.2.3"],
         ),
     ];
     for (domain, found, spared) in values {

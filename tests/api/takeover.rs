@@ -230,7 +230,10 @@ async fn a_dead_workers_profile_execution_is_taken_over_and_ends_failed() {
     let app = spawn_app().await;
     let rs = app.create_ruleset().await;
     let job = app
-        .post("/profile-jobs", json!({"jobName": "p", "rulesetId": rs, "profileSetId": 1}))
+        .post(
+            "/profile-jobs",
+            json!({"jobName": "p", "rulesetId": rs, "profileSetId": 1}),
+        )
         .await
         .body["profileJobId"]
         .as_i64()
@@ -251,5 +254,8 @@ async fn a_dead_workers_profile_execution_is_taken_over_and_ends_failed() {
         .get(&format!("/execution-events?execution_id={running}"))
         .await
         .body;
-    assert_eq!(events["responseList"][0]["eventType"], "JOB_ABORTED", "{events}");
+    assert_eq!(
+        events["responseList"][0]["eventType"], "JOB_ABORTED",
+        "{events}"
+    );
 }
