@@ -24,7 +24,7 @@ pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<Htt
     let query = request::QueryParams::of(&req)?;
     let mut filters = vec![];
     if let Some(id) = query.id("environment_id")? {
-        filters.push(profile_jobs::in_environment(id));
+        filters.push(crate::store::jobs::in_environment(id));
     }
     list_answer::<ProfileJob>(&state.pool, filters, query.page()?).await
 }

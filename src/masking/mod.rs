@@ -1,6 +1,7 @@
 //! Masking: the algorithm library, the built-in domains (kinds of sensitive data), and access to
 //! target databases: connections, tables and the SQL objects in their way.
 
+pub mod address;
 pub mod algorithms;
 pub mod domains;
 pub mod profiling;

@@ -96,19 +96,7 @@ pub async fn resolve(
             format!(" AND ({clause})")
         }
     };
-    let found: Option<(sqlx::postgres::types::Oid, String)> = sqlx::query_as(
-        "SELECT c.oid, quote_ident(n.nspname) || '.' || quote_ident(c.relname)
-           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-          WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')",
-    )
-    .bind(schema.to_owned())
-    .bind(table.to_owned())
-    .fetch_optional(&mut *conn)
-    .await?;
-    let Some((oid, qualified)) = found else {
-        return Err(TableError::MissingTable(table.into(), schema.into()));
-    };
-    let oid = oid.0;
+    let (oid, qualified) = find_table(conn, schema, table).await?;
 
     let column = |name: String| {
         sqlx::query_as::<_, (String, String, i16)>(
@@ -282,6 +270,26 @@ pub async fn write_batch(
     Ok(query.execute(conn).await?.rows_affected())
 }
 
+/// The table's oid and its quoted `schema.table`, from the target's catalog.
+async fn find_table(
+    conn: &mut PgConnection,
+    schema: &str,
+    table: &str,
+) -> Result<(u32, String), TableError> {
+    let found: Option<(sqlx::postgres::types::Oid, String)> = sqlx::query_as(
+        "SELECT c.oid, quote_ident(n.nspname) || '.' || quote_ident(c.relname)
+           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')",
+    )
+    .bind(schema.to_owned())
+    .bind(table.to_owned())
+    .fetch_optional(&mut *conn)
+    .await?;
+    found
+        .map(|(oid, qualified)| (oid.0, qualified))
+        .ok_or_else(|| TableError::MissingTable(table.into(), schema.into()))
+}
+
 /// A table's columns, looked up in the target's catalog (so that every identifier pasted into
 /// SQL is one the catalog quoted), for reading a sample of their values.
 pub struct SampledTable {
@@ -296,25 +304,14 @@ pub async fn sampled_table(
     table: &str,
     columns: &[String],
 ) -> Result<SampledTable, TableError> {
-    let qualified: Option<(sqlx::postgres::types::Oid, String)> = sqlx::query_as(
-        "SELECT c.oid, quote_ident(n.nspname) || '.' || quote_ident(c.relname)
-           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-          WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')",
-    )
-    .bind(schema.to_owned())
-    .bind(table.to_owned())
-    .fetch_optional(&mut *conn)
-    .await?;
-    let Some((oid, qualified)) = qualified else {
-        return Err(TableError::MissingTable(table.into(), schema.into()));
-    };
+    let (oid, qualified) = find_table(conn, schema, table).await?;
     let mut quoted_columns = Vec::with_capacity(columns.len());
     for column in columns {
         let quoted: Option<String> = sqlx::query_scalar(
             "SELECT quote_ident(attname) FROM pg_attribute
               WHERE attrelid = $1 AND attname = $2 AND attnum > 0 AND NOT attisdropped",
         )
-        .bind(oid)
+        .bind(sqlx::postgres::types::Oid(oid))
         .bind(column.clone())
         .fetch_optional(&mut *conn)
         .await?;

@@ -93,7 +93,7 @@ impl Resource for MaskingJob {
          NULL::jsonb AS on_the_fly_masking_source, fail_immediately, NULL::text[] AS enabled_tasks, stream_row_limit";
 }
 
-/// Filters jobs by environment (job -> ruleset -> connector -> environment).
+/// Filters masking or profile jobs by environment (job -> ruleset -> connector -> environment).
 pub fn in_environment(environment_id: i64) -> Filter {
     Filter::IntIn(
         "ruleset_id",

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::FromRow;
 
-use super::{Filter, Resource};
+use super::Resource;
 use crate::db::Db;
 use crate::types::serde_helpers;
 
@@ -44,16 +44,6 @@ impl Resource for ProfileJob {
     const COLUMNS: &'static str = "profile_job_id, job_name, profile_set_id, ruleset_id, 'DATABASE' AS ruleset_type, \
          created_by, created_time, NULL::text AS email, feedback_size, job_description, max_memory, min_memory, \
          multi_tenant, num_input_streams, multiple_profiler_check";
-}
-
-/// Filters profile jobs by environment (job -> ruleset -> connector -> environment).
-pub fn in_environment(environment_id: i64) -> Filter {
-    Filter::IntIn(
-        "ruleset_id",
-        "SELECT r.database_ruleset_id FROM database_rulesets r JOIN database_connectors c \
-         USING (database_connector_id) WHERE c.environment_id = ",
-        environment_id,
-    )
 }
 
 /// The fields a POST sets and a PUT may change; None keeps the current value (or takes the

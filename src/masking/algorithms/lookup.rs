@@ -11,6 +11,7 @@ use std::sync::OnceLock;
 
 use super::NonConformant;
 use super::prf::{Domain, Keyed, Mac256, Stream};
+use crate::masking::address::{DIRECTIONALS, STREET_SUFFIXES, UNIT_DESIGNATORS};
 
 static FIRST_NAMES_TEXT: &str = include_str!("data/first_names.txt");
 static LAST_NAMES_TEXT: &str = include_str!("data/last_names.txt");
@@ -245,102 +246,6 @@ pub(crate) fn email(keyed: &Keyed, value: &str) -> Result<String, NonConformant>
 }
 
 // ---------------------------------------------------------------- street addresses
-
-/// Street suffixes kept as written (USPS Publication 28, spelled out and
-/// abbreviated, lowercase); the same words the profiler's street-address
-/// validator recognises.
-const STREET_SUFFIXES: &[&str] = &[
-    "alley",
-    "aly",
-    "avenue",
-    "ave",
-    "av",
-    "boulevard",
-    "blvd",
-    "circle",
-    "cir",
-    "court",
-    "ct",
-    "cove",
-    "cv",
-    "crescent",
-    "cres",
-    "crossing",
-    "xing",
-    "drive",
-    "dr",
-    "expressway",
-    "expy",
-    "freeway",
-    "fwy",
-    "highway",
-    "hwy",
-    "lane",
-    "ln",
-    "loop",
-    "parkway",
-    "pkwy",
-    "path",
-    "pike",
-    "place",
-    "pl",
-    "plaza",
-    "plz",
-    "road",
-    "rd",
-    "row",
-    "run",
-    "square",
-    "sq",
-    "street",
-    "st",
-    "terrace",
-    "ter",
-    "trail",
-    "trl",
-    "turnpike",
-    "tpke",
-    "walk",
-    "way",
-    "wy",
-];
-
-/// Directions kept as written before the street name (`1 N 4th St`) or after
-/// the suffix (`10 Downing St NW`), lowercase.
-const DIRECTIONALS: &[&str] = &[
-    "n",
-    "s",
-    "e",
-    "w",
-    "ne",
-    "nw",
-    "se",
-    "sw",
-    "north",
-    "south",
-    "east",
-    "west",
-    "northeast",
-    "northwest",
-    "southeast",
-    "southwest",
-];
-
-/// Secondary unit designators kept as written (USPS), lowercase.
-const UNIT_DESIGNATORS: &[&str] = &[
-    "#",
-    "apartment",
-    "apt",
-    "building",
-    "bldg",
-    "floor",
-    "fl",
-    "room",
-    "rm",
-    "suite",
-    "ste",
-    "unit",
-];
 
 /// Most digits a house number may have (hyphenated parts together).
 const HOUSE_MAX_DIGITS: usize = 10;

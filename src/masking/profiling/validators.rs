@@ -11,6 +11,8 @@ use std::sync::LazyLock;
 
 use chrono::{Months, NaiveDate};
 
+use crate::masking::address::{DIRECTIONALS, STREET_SUFFIXES, UNIT_DESIGNATORS};
+
 /// True when `s` has the shape `pattern`: each `d` in the pattern stands for one ASCII digit,
 /// any other byte for itself.
 fn has_shape(s: &str, pattern: &str) -> bool {
@@ -441,99 +443,6 @@ pub fn is_ipv4(value: &str) -> bool {
 
 // ---------------------------------------------------------------------------------------------
 // Street addresses
-
-/// Common USPS street suffixes (Publication 28), spelled out and abbreviated, lowercase.
-const STREET_SUFFIXES: &[&str] = &[
-    "alley",
-    "aly",
-    "avenue",
-    "ave",
-    "av",
-    "boulevard",
-    "blvd",
-    "circle",
-    "cir",
-    "court",
-    "ct",
-    "cove",
-    "cv",
-    "crescent",
-    "cres",
-    "crossing",
-    "xing",
-    "drive",
-    "dr",
-    "expressway",
-    "expy",
-    "freeway",
-    "fwy",
-    "highway",
-    "hwy",
-    "lane",
-    "ln",
-    "loop",
-    "parkway",
-    "pkwy",
-    "path",
-    "pike",
-    "place",
-    "pl",
-    "plaza",
-    "plz",
-    "road",
-    "rd",
-    "row",
-    "run",
-    "square",
-    "sq",
-    "street",
-    "st",
-    "terrace",
-    "ter",
-    "trail",
-    "trl",
-    "turnpike",
-    "tpke",
-    "walk",
-    "way",
-    "wy",
-];
-
-/// Directions that may follow the suffix (`123 Main St NW`), lowercase.
-const DIRECTIONALS: &[&str] = &[
-    "n",
-    "s",
-    "e",
-    "w",
-    "ne",
-    "nw",
-    "se",
-    "sw",
-    "north",
-    "south",
-    "east",
-    "west",
-    "northeast",
-    "northwest",
-    "southeast",
-    "southwest",
-];
-
-/// Secondary unit designators (USPS), lowercase.
-const UNIT_DESIGNATORS: &[&str] = &[
-    "#",
-    "apartment",
-    "apt",
-    "building",
-    "bldg",
-    "floor",
-    "fl",
-    "room",
-    "rm",
-    "suite",
-    "ste",
-    "unit",
-];
 
 /// A house number: 1-6 digits, optionally followed by one letter (`221B`).
 fn is_house_number(token: &str) -> bool {
