@@ -165,7 +165,7 @@ async fn json_logs_carry_request_and_execution_ids_and_never_a_secret() {
     .map(|(k, v)| (k.to_owned(), v))
     .collect();
 
-    let client = reqwest::Client::new();
+    let client = crate::common::http_client();
     let instance = LoggedInstance::start(&client, &env).await;
     let pool = maskd::db::pool(&db.url(), 2, Duration::from_secs(15))
         .await
@@ -425,7 +425,7 @@ async fn logs_are_readable_text_by_default() {
         ("MASKD_WORKERS".into(), "1".into()),
         ("RUST_LOG".into(), "info".into()),
     ];
-    let client = reqwest::Client::new();
+    let client = crate::common::http_client();
     let instance = LoggedInstance::start(&client, &env).await;
     let res = client
         .get(format!("{}/masking/api/applications", instance.url))

@@ -415,7 +415,7 @@ fn json_type(value: &Value) -> &'static str {
 #[tokio::test]
 async fn swagger_ui_is_served_from_the_binary() {
     let app = spawn_app().await;
-    let client = reqwest::Client::new();
+    let client = crate::common::http_client();
     let page = client
         .get(format!("{}{BASE}/docs", app.address))
         .send()

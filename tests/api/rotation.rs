@@ -213,7 +213,7 @@ async fn without_an_old_key_the_generated_key_is_rotated_from() {
         pool: maskd::db::pool(&db.url(), 2, std::time::Duration::from_secs(15))
             .await
             .unwrap(),
-        client: reqwest::Client::new(),
+        client: crate::common::http_client(),
         admin_token: String::new(),
         db,
     };

@@ -112,7 +112,7 @@ async fn a_generated_secret_is_shared_by_instances() {
             .unwrap();
     assert_eq!(secrets, 1);
 
-    let client = reqwest::Client::new();
+    let client = crate::common::http_client();
     let mut tokens = vec![];
     for a in &apps {
         let r: serde_json::Value = client

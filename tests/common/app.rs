@@ -84,10 +84,7 @@ pub async fn spawn_app_with(settings: Settings) -> TestApp {
     let address = format!("http://127.0.0.1:{}", app.port());
     let pool = app.pool().clone();
     tokio::spawn(app.run_until_stopped());
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(64)
-        .build()
-        .unwrap();
+    let client = http_client();
     let mut test_app = TestApp {
         address,
         pool,
@@ -229,6 +226,16 @@ impl TestApp {
 }
 
 /// Waits (up to 30 s) until the maskd at `url` answers `/readyz` with 200.
+/// The tests' HTTP client. actix-web closes a keep-alive connection idle for 5 s, and a request
+/// sent on it at that moment fails with IncompleteMessage, so idle connections go after 2 s.
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .pool_max_idle_per_host(64)
+        .pool_idle_timeout(Duration::from_secs(2))
+        .build()
+        .unwrap()
+}
+
 pub async fn wait_until_ready(client: &reqwest::Client, url: &str) {
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     while client

@@ -9,7 +9,8 @@ pub mod maskd_serve;
 pub mod proxy;
 
 pub use app::{
-    ADMIN_PASSWORD, BASE, Settings, TestApp, config, spawn_app, spawn_app_with, wait_until_ready,
+    ADMIN_PASSWORD, BASE, Settings, TestApp, config, http_client, spawn_app, spawn_app_with,
+    wait_until_ready,
 };
 pub use database::{TestDatabase, server_options, server_password};
 pub use fixtures::watch;

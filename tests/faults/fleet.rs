@@ -123,6 +123,8 @@ impl Api {
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
             .pool_max_idle_per_host(64)
+            // Below actix-web's 5 s keep-alive, so no request is sent on a connection it closes.
+            .pool_idle_timeout(Duration::from_secs(2))
             .build()
             .unwrap();
         let r = client

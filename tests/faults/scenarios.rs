@@ -134,7 +134,7 @@ async fn set_up(fault: Fault) -> Stage {
     let maskd_url = cluster.url("maskd");
     // The first instance creates maskd's database; the others start on it.
     let first = Instance::start(&maskd_url, logs.join("maskd-0.log"));
-    let client = reqwest::Client::new();
+    let client = crate::common::http_client();
     first
         .wait_until_ready(&client, Duration::from_secs(60))
         .await;
