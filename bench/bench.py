@@ -6,7 +6,7 @@
       UPDATE t SET a = md5(a), b = md5(b), c = md5(c) on an identical table, in the same run;
       and maskd's peak RSS (VmHWM) during the masking run.
   python3 bench/bench.py profile [--rows 100000 1000000]
-      a profile job over the corpus of tests/corpus (4 tables, 53 columns of personal data and
+      a profile job over the corpus of tests/corpus (4 tables, 55 columns of personal data and
       decoys) at each --rows per table, side by side in one run: the run's time (endTime -
       startTime) at each size and its ratio to the first (sampling keeps it flat), and recall and
       precision per kind against tests/corpus/truth.csv.

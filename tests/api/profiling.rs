@@ -33,7 +33,7 @@ async fn built_in_expressions_find_names_and_values_and_spare_the_decoys() {
     assert_eq!(expressions.status, StatusCode::OK);
     let expressions = list(&expressions.body).clone();
     // Column names: (domain, names it finds, names it leaves alone).
-    let names: [(&str, &[&str], &[&str]); 11] = [
+    let names: [(&str, &[&str], &[&str]); 14] = [
         (
             "ACCOUNT_NO",
             &["account_number", "acct_no", "AccountNumber", "iban"],
@@ -100,6 +100,27 @@ async fn built_in_expressions_find_names_and_values_and_spare_the_decoys() {
             &["ip", "ip_address", "remote_addr", "client_ipv4"],
             &["zip", "ship_to", "tip"],
         ),
+        (
+            "NUMBER",
+            &["salary", "annual_income", "Bonus", "age", "credit_score"],
+            &["amount", "page", "usage", "quantity"],
+        ),
+        (
+            "NULL_VALUE",
+            &[
+                "password",
+                "password_hash",
+                "api_key",
+                "pin",
+                "SecurityAnswer",
+            ],
+            &["passenger", "spinner", "keyboard"],
+        ),
+        (
+            "FREE_TEXT",
+            &["notes", "comment", "gift_message", "memo", "Remarks"],
+            &["denote", "annotation", "messages_sent"],
+        ),
     ];
     for (domain, found, spared) in names {
         let r = regex_of(built_in(&expressions, domain, false));
@@ -111,7 +132,7 @@ async fn built_in_expressions_find_names_and_values_and_spare_the_decoys() {
         }
     }
     // Values: (domain, values it finds, values it leaves alone).
-    let values: [(&str, &[&str], &[&str]); 8] = [
+    let values: [(&str, &[&str], &[&str]); 14] = [
         (
             "ACCOUNT_NO",
             &["DE89370400440532013000", "GB29 NWBK 6016 1331 9268 19"],
@@ -165,6 +186,50 @@ async fn built_in_expressions_find_names_and_values_and_spare_the_decoys() {
             &["10.0.0.1", "192.168.1.254", "93.184.216.34"],
             &["999.1.1.1", "010.1.2.3", "1.2.3"],
         ),
+        (
+            "NUMBER",
+            &["85000.00", "-12", "42"],
+            &["1e5", "12 000", "N/A"],
+        ),
+        (
+            "NULL_VALUE",
+            &[
+                "$2b$12$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW",
+                "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2g",
+                "$6$rounds=5000$saltsalt$6Zk9t0Zk9t0Zk9t0Zk9t0",
+                "pbkdf2_sha256$600000$salt$hash=",
+            ],
+            &[
+                "hunter2",
+                "$2b$12$short",
+                "5f4dcc3b5aa765d61d8327deb882cf99",
+            ],
+        ),
+        (
+            "FREE_TEXT",
+            &[
+                "Call Mary at (212) 555-0123 before delivery",
+                "questions to jane.doe@example.com please",
+                "212-555-0123 after five",
+            ],
+            &[
+                "jane.doe@example.com",
+                "(212) 555-0123",
+                "order 4532015112830366 delayed",
+                "please deliver after five",
+            ],
+        ),
+        ("FIRST_NAME", &["Mary", "Jean-Luc"], &["mary", "MARY"]),
+        (
+            "LAST_NAME",
+            &["Smith", "O'Brien", "McDonald"],
+            &["smith", "SMITH"],
+        ),
+        (
+            "FULL_NAME",
+            &["Mary Smith", "John Q. Public", "Anne-Marie O'Neil"],
+            &["Mary", "deluxe widget"],
+        ),
     ];
     for (domain, found, spared) in values {
         let r = regex_of(built_in(&expressions, domain, true));
@@ -174,6 +239,12 @@ async fn built_in_expressions_find_names_and_values_and_spare_the_decoys() {
         for v in spared {
             assert!(!r.is_match(v), "{domain} spares the value {v}");
         }
+    }
+    // Every built-in domain has built-in expressions at both levels.
+    for d in list(&app.get("/domains").await.body) {
+        let d = d["domainName"].as_str().unwrap();
+        built_in(&expressions, d, false);
+        built_in(&expressions, d, true);
     }
     // The built-in sets, each naming built-in expressions only.
     let sets = app.get("/profile-sets").await.body;

@@ -1,4 +1,4 @@
--- The profiling corpus: four tables of fake personal data and decoys, about 50 columns, whose
+-- The profiling corpus: four tables of fake personal data and decoys, about 55 columns, whose
 -- ground truth is truth.csv beside this file. `SELECT corpus_make('schema', rows)` creates them in
 -- `schema` with `rows` rows each (decoys with sensitive-looking names, personal data under names
 -- that say nothing). Used by tests/api/profile_quality.rs and bench/bench.py profile.
@@ -43,7 +43,7 @@ BEGIN
         CREATE TABLE %1$I.crm_customers (
             id bigint PRIMARY KEY, first_name text, last_name text, full_name text, email text,
             phone text, ssn text, dob date, street text, ip text, card text, contact text, c7 text,
-            created_at timestamptz, status text, notes text)$q$, schema);
+            created_at timestamptz, status text, notes text, credential text)$q$, schema);
     EXECUTE format($q$
         INSERT INTO %1$I.crm_customers
         SELECT g, f, l, f || ' ' || l, lower(f) || '.' || lower(l) || g || '@example.com',
@@ -58,7 +58,8 @@ BEGIN
                lpad((1 + (g * 11) %% 664)::text, 3, '0') || '-' || lpad((1 + (g * 3) %% 99)::text, 2, '0') || '-' || lpad((1 + (g * 17) %% 9998)::text, 4, '0'),
                now() - g * interval '1 minute',
                (ARRAY['active','pending','closed'])[1 + g %% 3],
-               $6[1 + g %% 8]
+               $6[1 + g %% 8],
+               '$2b$12$' || left(md5(g::text) || md5('salt' || g), 53)
           FROM generate_series(1, $2) g,
                LATERAL (SELECT $1[1 + g %% 28] AS f, $7[1 + (g / 28) %% 27] AS l) n$q$, schema)
         USING firsts, rows, areas, streets, suffixes, notes, lasts;
@@ -67,7 +68,7 @@ BEGIN
         CREATE TABLE %1$I.crm_orders (
             id bigint PRIMARY KEY, order_no text, invoice_no text, amount numeric(10, 2),
             ordered_on date, sku text, name text, tracking uuid, shipping_address text,
-            customer_email text, gift_message text, quantity int)$q$, schema);
+            customer_email text, gift_message text, quantity int, delivery_note text)$q$, schema);
     EXECUTE format($q$
         INSERT INTO %1$I.crm_orders
         SELECT g,
@@ -82,10 +83,13 @@ BEGIN
                (10 + g %% 990)::text || ' ' || $3[1 + (g / 3) %% 20] || ' ' || $4[1 + g %% 10],
                'buyer' || g || '@shop.example.net',
                $5[1 + (g / 2) %% 8],
-               1 + g %% 9
+               1 + g %% 9,
+               CASE g %% 2
+                   WHEN 0 THEN 'Call ' || $6[1 + g %% 28] || ' at (' || $7[1 + g %% 12] || ') 555-' || lpad((g %% 10000)::text, 4, '0') || ' before delivery'
+                   ELSE 'Questions to ' || lower($6[1 + g %% 28]) || g || '@mail.example.com please' END
           FROM generate_series(1, $2) g,
                LATERAL (SELECT corpus_luhn('4' || lpad(((g::bigint * 104729) %% 100000000000000)::text, 14, '0')) AS c) v$q$, schema)
-        USING products, rows, streets, suffixes, notes;
+        USING products, rows, streets, suffixes, notes, firsts, areas;
 
     EXECUTE format($q$
         CREATE TABLE %1$I.crm_employees (

@@ -227,7 +227,8 @@ impl Decide<'_> {
     /// non-blank values were sampled and matched.
     ///
     /// The data decides when there are at least `MIN_VALUES` values: the data-level expressions
-    /// of the set, each a candidate when at least `match_ratio` of the values match, then the
+    /// of the set, each a candidate when at least `match_ratio` of the values match (for a
+    /// domain values alone do not show, NUMBER, only when the name matches too), then the
     /// validators of the set's domains (the one matching the most values, at the same ratio); a
     /// column whose values match nothing is not found, even when its name looks sensitive
     /// (`ssn_verified` holding booleans). With fewer values, the set's column-name expressions
@@ -252,11 +253,17 @@ impl Decide<'_> {
         }
         // Candidates in order: (domain, found by, matched).
         let mut candidates: Vec<(&str, &str, usize)> = vec![];
-        for e in self
-            .expressions
-            .iter()
-            .filter(|e| e.data_level && !e.replaced_by_validator)
-        {
+        let named = |domain: &str| {
+            self.expressions
+                .iter()
+                .any(|e| !e.data_level && e.domain == domain && e.regex.is_match(name))
+        };
+        for e in self.expressions.iter().filter(|e| {
+            e.data_level
+                && !e.replaced_by_validator
+                && (domains::find(&e.domain).is_none_or(|d| d.shown_by_values_alone)
+                    || named(&e.domain))
+        }) {
             let matched = values.iter().filter(|v| e.regex.is_match(v)).count();
             candidates.push((&e.domain, &e.name, matched));
         }
@@ -428,6 +435,26 @@ mod tests {
             "BE68539007547034",
         ];
         assert_eq!(d.column("x", &ibans).0.unwrap().domain_name, "ACCOUNT_NO");
+    }
+
+    #[test]
+    fn a_number_is_found_only_under_a_name_that_says_so() {
+        let set = vec![
+            expression("NUMBER", "figure name", false, true, "(?i)(^|_)salary($|_)"),
+            expression("NUMBER", "number", true, true, "^[0-9]+(\\.[0-9]+)?$"),
+        ];
+        let d = decide(&set, false);
+        let figures = ["85000.00", "91000.50", "40000", "120000", "77000"];
+        let (found, sampled, matched) = d.column("annual_salary", &figures);
+        let found = found.expect("a salary");
+        assert_eq!(
+            (found.domain_name.as_str(), found.found_in, sampled, matched),
+            ("NUMBER", "DATA", 5, 5)
+        );
+        assert!(d.column("amount", &figures).0.is_none());
+        // The name alone is not enough either, when the data says otherwise.
+        let bands = ["A", "B", "C", "A", "B"];
+        assert!(d.column("salary", &bands).0.is_none());
     }
 
     #[test]
