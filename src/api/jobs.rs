@@ -313,16 +313,23 @@ pub async fn update(
 )]
 pub async fn delete_one(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     let id = request::path_id(&req, "maskingJobId")?;
+    deleted("masking job", id, jobs::delete(&state.pool, id).await)
+}
+
+/// The answer to deleting job `id`, a `kind` ("masking job", "profile job").
+pub(super) fn deleted(
+    kind: &str,
+    id: i64,
+    outcome: Result<Deleted, sqlx::Error>,
+) -> ApiResult<HttpResponse> {
     let active = || {
         ApiError::Conflict(format!(
-            "masking job {id} has an execution that has not stopped; cancel it or wait for it to end"
+            "{kind} {id} has an execution that has not stopped; cancel it or wait for it to end"
         ))
     };
-    match jobs::delete(&state.pool, id).await {
+    match outcome {
         Ok(Deleted::Yes) => Ok(HttpResponse::Ok().finish()),
-        Ok(Deleted::NotFound) => Err(ApiError::NotFound(format!(
-            "masking job {id} does not exist"
-        ))),
+        Ok(Deleted::NotFound) => Err(ApiError::NotFound(format!("{kind} {id} does not exist"))),
         Ok(Deleted::Active) => Err(active()),
         // An execution submitted while the delete ran: the RESTRICT foreign key refused it.
         Err(e) if sql_error::is(&e, sqlstate::FOREIGN_KEY_VIOLATION) => Err(active()),

@@ -9,8 +9,6 @@ use super::auth::AuthUser;
 use super::error::{ApiError, ApiResult};
 use super::jobs::{MAX_INPUT_STREAMS, in_range, nullable, positive};
 use super::{AppState, get_answer, list_answer, request};
-use crate::sql_error::{self, sqlstate};
-use crate::store::jobs::Deleted;
 use crate::store::profile_jobs::{self, ProfileJob, ProfileJobFields};
 use crate::store::profiling::ProfileResultDatabase;
 use crate::types::serde_helpers::{Int, present};
@@ -209,21 +207,11 @@ pub async fn update(
 )]
 pub async fn delete_one(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     let id = request::path_id(&req, "profileJobId")?;
-    let active = || {
-        ApiError::Conflict(format!(
-            "profile job {id} has an execution that has not stopped; cancel it or wait for it to end"
-        ))
-    };
-    match profile_jobs::delete(&state.pool, id).await {
-        Ok(Deleted::Yes) => Ok(HttpResponse::Ok().finish()),
-        Ok(Deleted::NotFound) => Err(ApiError::NotFound(format!(
-            "profile job {id} does not exist"
-        ))),
-        Ok(Deleted::Active) => Err(active()),
-        // An execution submitted while the delete ran: the RESTRICT foreign key refused it.
-        Err(e) if sql_error::is(&e, sqlstate::FOREIGN_KEY_VIOLATION) => Err(active()),
-        Err(e) => Err(e.into()),
-    }
+    super::jobs::deleted(
+        "profile job",
+        id,
+        profile_jobs::delete(&state.pool, id).await,
+    )
 }
 
 /// Lists what a profile execution found, column by column.

@@ -61,10 +61,6 @@ struct ExpressionBody {
     data_level_profiling: Option<bool>,
 }
 
-/// The most memory a compiled expression may take: far above any useful expression, low enough
-/// that no expression can exhaust a worker (`a{1000}{1000}` is refused).
-const REGEX_SIZE_LIMIT: usize = 1 << 20;
-
 impl ExpressionBody {
     fn into_fields(self) -> ApiResult<ExpressionFields> {
         if let Some(name) = &self.domain_name {
@@ -75,12 +71,9 @@ impl ExpressionBody {
             })?;
         }
         if let Some(expression) = &self.regular_expression {
-            regex::RegexBuilder::new(expression)
-                .size_limit(REGEX_SIZE_LIMIT)
-                .build()
-                .map_err(|e| {
-                    ApiError::BadRequest(format!("regularExpression is not valid: {e}"))
-                })?;
+            crate::masking::profiling::compile_expression(expression).map_err(|e| {
+                ApiError::BadRequest(format!("regularExpression is not valid: {e}"))
+            })?;
         }
         Ok(ExpressionFields {
             domain_name: self.domain_name,

@@ -21,9 +21,6 @@ use crate::store::profiling::{self, ExpressionToRun, Found, NewResult};
 use crate::store::table_metadata;
 use crate::types::ExecutionStatus;
 
-/// Compiled expressions may take this much memory, as when they were saved.
-const REGEX_SIZE_LIMIT: usize = 1 << 20;
-
 pub(in crate::engine) struct Profiling {
     job: ProfileJob,
 }
@@ -113,10 +110,7 @@ async fn expressions(ctx: &RunContext<'_>, set_id: i64) -> Result<Vec<Expression
 }
 
 fn compile(e: ExpressionToRun) -> Result<Expression, RunError> {
-    let regex = regex::RegexBuilder::new(&e.regular_expression)
-        .size_limit(REGEX_SIZE_LIMIT)
-        .build()
-        .map_err(|why| {
+    let regex = validators::compile_expression(&e.regular_expression).map_err(|why| {
             RunError::Failed(format!(
                 "profile expression {} ('{}') does not compile: {why}. Correct it with PUT /profile-expressions/{}",
                 e.profile_expression_id, e.expression_name, e.profile_expression_id

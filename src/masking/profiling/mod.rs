@@ -11,6 +11,18 @@ use chrono::NaiveDate;
 /// Fewest non-blank values [`classify`] decides on: a smaller sample gives no finding.
 pub const MIN_VALUES: usize = 5;
 
+/// The most memory a compiled profile expression may take: far above any useful expression, low
+/// enough that no expression can exhaust a worker (`a{1000}{1000}` is refused).
+const EXPRESSION_SIZE_LIMIT: usize = 1 << 20;
+
+/// A profile expression compiled, the same way when it is saved and when a run uses it: Rust's
+/// regex, which runs in linear time, within [`EXPRESSION_SIZE_LIMIT`].
+pub fn compile_expression(pattern: &str) -> Result<regex::Regex, regex::Error> {
+    regex::RegexBuilder::new(pattern)
+        .size_limit(EXPRESSION_SIZE_LIMIT)
+        .build()
+}
+
 /// A kind of personal data a validator recognises, mapped to a masking domain.
 ///
 /// [`Kind::ALL`] lists the kinds in order of precedence: when two kinds match as many values of
