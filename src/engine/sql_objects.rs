@@ -11,8 +11,28 @@ use super::runner::{RunContext, RunError};
 use crate::masking::sql_objects as catalog;
 use crate::masking::target::{self, Target};
 use crate::sql_error;
+use crate::store::jobs::DatabaseMaskingOptions;
 use crate::store::sql_objects::{self as store, SqlObject};
 use crate::types::target::FoundSqlObject;
+
+/// The SQL objects of the table that the job's options say to disable or drop.
+pub(super) async fn in_the_way(
+    conn: &mut PgConnection,
+    t: &catalog::TableRef<'_>,
+    options: &DatabaseMaskingOptions,
+) -> Result<Vec<FoundSqlObject>, RunError> {
+    let mut found = Vec::new();
+    if options.disable_triggers {
+        found.extend(catalog::triggers(conn, t).await?);
+    }
+    if options.disable_constraints {
+        found.extend(catalog::foreign_keys(conn, t).await?);
+    }
+    if options.drop_indexes {
+        found.extend(catalog::indexes(conn, t).await?);
+    }
+    Ok(found)
+}
 
 /// Records, then disables (or drops) each object, while the execution is still this worker's.
 /// Stopped when it no longer is: an object disabled just as the execution was taken over is put

@@ -3,6 +3,8 @@
 
 pub mod address;
 pub mod algorithms;
+pub mod copy_table;
+pub mod copy_text;
 pub mod domains;
 pub mod profiling;
 pub mod sql_objects;

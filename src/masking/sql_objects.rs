@@ -4,14 +4,44 @@
 
 use sqlx::postgres::PgConnection;
 
+use super::copy_table::CopiedTable;
 use super::table_sql::ResolvedTable;
 use crate::sql_error::{self, sqlstate::*};
 use crate::types::target::FoundSqlObject;
 
+/// A table whose SQL objects are looked for, and the columns that matter: those masked in place,
+/// or every column written by an on-the-fly job.
+pub struct TableRef<'a> {
+    pub oid: u32,
+    /// `schema.table`, quoted.
+    pub qualified: &'a str,
+    pub columns: Vec<i16>,
+}
+
+impl<'a> From<&'a ResolvedTable> for TableRef<'a> {
+    fn from(t: &'a ResolvedTable) -> Self {
+        TableRef {
+            oid: t.oid,
+            qualified: &t.qualified,
+            columns: t.masked_attnums(),
+        }
+    }
+}
+
+impl<'a> From<&'a CopiedTable> for TableRef<'a> {
+    fn from(t: &'a CopiedTable) -> Self {
+        TableRef {
+            oid: t.target_oid,
+            qualified: &t.target_qualified,
+            columns: t.target_attnums.clone(),
+        }
+    }
+}
+
 /// The user triggers of the table that are enabled.
 pub async fn triggers(
     conn: &mut PgConnection,
-    t: &ResolvedTable,
+    t: &TableRef<'_>,
 ) -> Result<Vec<FoundSqlObject>, sqlx::Error> {
     sqlx::query_as(
         "SELECT 'TRIGGER' AS object_type, tgname::text AS object_name, $2 AS table_name,
@@ -24,15 +54,15 @@ pub async fn triggers(
           ORDER BY tgname",
     )
     .bind(sqlx::postgres::types::Oid(t.oid))
-    .bind(t.qualified.clone())
+    .bind(t.qualified.to_owned())
     .fetch_all(conn)
     .await
 }
 
-/// Foreign keys on the masked columns, or referencing them from other tables.
+/// Foreign keys on the columns, or referencing them from other tables.
 pub async fn foreign_keys(
     conn: &mut PgConnection,
-    t: &ResolvedTable,
+    t: &TableRef<'_>,
 ) -> Result<Vec<FoundSqlObject>, sqlx::Error> {
     sqlx::query_as(
         "SELECT 'CONSTRAINT' AS object_type, conname::text AS object_name, conrelid::regclass::text AS table_name,
@@ -46,15 +76,15 @@ pub async fn foreign_keys(
           ORDER BY conname",
     )
     .bind(sqlx::postgres::types::Oid(t.oid))
-    .bind(t.masked_attnums())
+    .bind(t.columns.clone())
     .fetch_all(conn)
     .await
 }
 
-/// Non-unique indexes on the masked columns.
+/// Non-unique indexes on the columns.
 pub async fn indexes(
     conn: &mut PgConnection,
-    t: &ResolvedTable,
+    t: &TableRef<'_>,
 ) -> Result<Vec<FoundSqlObject>, sqlx::Error> {
     sqlx::query_as(
         "SELECT 'INDEX' AS object_type, ic.relname::text AS object_name, $3 AS table_name,
@@ -69,8 +99,8 @@ pub async fn indexes(
           ORDER BY ic.relname",
     )
     .bind(sqlx::postgres::types::Oid(t.oid))
-    .bind(t.masked_attnums())
-    .bind(t.qualified.clone())
+    .bind(t.columns.clone())
+    .bind(t.qualified.to_owned())
     .fetch_all(conn)
     .await
 }

@@ -30,6 +30,10 @@ pub enum TableError {
         "the whereClause of table '{table}' cannot be used: {why}; correct it with PUT /table-metadata"
     )]
     BadWhereClause { table: String, why: String },
+    #[error(
+        "column '{column}' of table '{table}' is in the target but not in the source: an on-the-fly job writes every column of the target's table, so add it to the source or drop it from the target"
+    )]
+    MissingSourceColumn { table: String, column: String },
     #[error(transparent)]
     Sql(#[from] sqlx::Error),
 }
@@ -85,17 +89,7 @@ pub async fn resolve(
     where_clause: Option<&str>,
     rules: &[ColumnRule],
 ) -> Result<ResolvedTable, TableError> {
-    // Checked when it was saved; checked again, as it is pasted into SQL.
-    let row_filter = match where_clause {
-        None => String::new(),
-        Some(clause) => {
-            super::where_clause::check(clause).map_err(|why| TableError::BadWhereClause {
-                table: table.into(),
-                why,
-            })?;
-            format!(" AND ({clause})")
-        }
-    };
+    let row_filter = row_filter(table, where_clause)?;
     let (oid, qualified) = find_table(conn, schema, table).await?;
 
     let column = |name: String| {
@@ -270,8 +264,23 @@ pub async fn write_batch(
     Ok(query.execute(conn).await?.rows_affected())
 }
 
+/// `AND (<whereClause>)`, or nothing. Checked when it was saved; checked again, as it is pasted
+/// into SQL.
+pub(super) fn row_filter(table: &str, where_clause: Option<&str>) -> Result<String, TableError> {
+    match where_clause {
+        None => Ok(String::new()),
+        Some(clause) => {
+            super::where_clause::check(clause).map_err(|why| TableError::BadWhereClause {
+                table: table.into(),
+                why,
+            })?;
+            Ok(format!(" AND ({clause})"))
+        }
+    }
+}
+
 /// The table's oid and its quoted `schema.table`, from the target's catalog.
-async fn find_table(
+pub(super) async fn find_table(
     conn: &mut PgConnection,
     schema: &str,
     table: &str,

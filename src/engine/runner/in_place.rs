@@ -13,13 +13,11 @@ use tokio_util::sync::CancellationToken;
 use super::{RunContext, RunError};
 use crate::engine::sql_objects;
 use crate::masking::algorithms::{Algorithm, MaskingKey};
-use crate::masking::sql_objects as catalog;
 use crate::masking::table_sql::{self, BatchRow, ColumnRule, ResolvedTable};
 use crate::masking::target;
 use crate::store::jobs::{MaskingJob, MaskingJobScript};
 use crate::store::table_metadata;
 use crate::types::ExecutionStatus;
-use crate::types::target::FoundSqlObject;
 
 /// Rows read and written per statement; a transaction spans `commitSize` rows.
 const MAX_BATCH: i64 = 10_000;
@@ -113,7 +111,8 @@ async fn stream(
             .await
             .start_component(p.component_id, n)
             .await?;
-        let found = objects_in_the_way(conn, &t, job).await?;
+        let found =
+            sql_objects::in_the_way(conn, &(&t).into(), &job.database_masking_options).await?;
         sql_objects::disable(ctx, conn, found).await?;
         let unmasked_before = ctx.unmasked_total();
         let rows = mask_table(ctx, job, conn, &p, &t).await?;
@@ -131,7 +130,7 @@ async fn stream(
 }
 
 /// Runs a job's prescript or postscript on the target, in a transaction of its own.
-async fn run_script(
+pub(super) async fn run_script(
     conn: &mut PgConnection,
     which: &str,
     script: &MaskingJobScript,
@@ -178,26 +177,6 @@ async fn plan(ctx: &RunContext<'_>, ruleset_id: i64) -> Result<Vec<TablePlan>, R
         });
     }
     Ok(plans)
-}
-
-/// The SQL objects of the table that the job's options say to disable or drop.
-async fn objects_in_the_way(
-    conn: &mut PgConnection,
-    t: &ResolvedTable,
-    job: &MaskingJob,
-) -> Result<Vec<FoundSqlObject>, RunError> {
-    let options = &job.database_masking_options;
-    let mut found = Vec::new();
-    if options.disable_triggers {
-        found.extend(catalog::triggers(conn, t).await?);
-    }
-    if options.disable_constraints {
-        found.extend(catalog::foreign_keys(conn, t).await?);
-    }
-    if options.drop_indexes {
-        found.extend(catalog::indexes(conn, t).await?);
-    }
-    Ok(found)
 }
 
 /// Masks one table in key order, committing every `commitSize` rows; the rows it masked.
