@@ -20,6 +20,7 @@ mod api {
     mod linearizability;
     mod logs;
     mod metrics;
+    mod on_the_fly;
     mod openapi;
     mod outage;
     mod pool;

@@ -119,6 +119,27 @@ impl From<sqlx::Error> for ApiError {
                         "a column can be masked only with an algorithm: give algorithmName".into(),
                     )
                 }
+                Some(CHECK_VIOLATION)
+                    if db.constraint() == Some("masking_jobs_on_the_fly_needs_a_source") =>
+                {
+                    ApiError::BadRequest(
+                        "an on-the-fly job reads from a source: give onTheFlyMaskingSource {connectorId, connectorType: DATABASE} (or make the job multiTenant and give sourceConnectorId per execution)".into(),
+                    )
+                }
+                Some(CHECK_VIOLATION)
+                    if db.constraint() == Some("masking_jobs_source_only_on_the_fly") =>
+                {
+                    ApiError::BadRequest(
+                        "onTheFlyMaskingSource belongs to on-the-fly jobs: set onTheFlyMasking true, or onTheFlyMaskingSource null".into(),
+                    )
+                }
+                Some(CHECK_VIOLATION)
+                    if db.constraint() == Some("masking_jobs_truncate_only_on_the_fly") =>
+                {
+                    ApiError::BadRequest(
+                        "databaseMaskingOptions.truncateTables empties the target tables of an on-the-fly job; a job masking in place never empties a table".into(),
+                    )
+                }
                 // The address now leads to a standby.
                 Some(READ_ONLY_SQL_TRANSACTION) => ApiError::Unavailable(
                     "maskd's database is read-only (a standby?); DATABASE_URL must lead to the primary"

@@ -139,7 +139,7 @@ async fn explain_refused_submission(state: &AppState, s: &Submission) -> ApiErro
         Ok(facts) => facts,
         Err(e) => return e.into(),
     };
-    let Some((_, multi_tenant, _)) = facts else {
+    let Some((_, multi_tenant, on_the_fly)) = facts else {
         return ApiError::NotFound(format!(
             "job {} does not exist (neither a masking job nor a profile job)",
             s.job_id
@@ -153,6 +153,11 @@ async fn explain_refused_submission(state: &AppState, s: &Submission) -> ApiErro
     } else if !multi_tenant && s.target_connector_id.is_some() {
         ApiError::BadRequest(format!(
             "job {} is not multi-tenant: it works on its ruleset's connector, so leave targetConnectorId out",
+            s.job_id
+        ))
+    } else if multi_tenant && on_the_fly {
+        ApiError::BadRequest(format!(
+            "job {} is multi-tenant and on-the-fly and has no onTheFlyMaskingSource of its own: give sourceConnectorId",
             s.job_id
         ))
     } else {

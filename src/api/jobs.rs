@@ -50,7 +50,7 @@ struct OptionsBody {
     /// Only 1: each table is written on one connection; `numInputStreams` masks tables at once.
     #[schema(minimum = 1, maximum = 1)]
     num_output_threads_per_stream: Option<Int>,
-    /// Only false, until on-the-fly masking comes.
+    /// On-the-fly jobs only: empty the target tables before writing into them.
     truncate_tables: Option<bool>,
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<MaskingJobScript>)]
@@ -88,12 +88,15 @@ struct Body {
     /// Tables masked at once, each on its own target connection (default 1).
     #[schema(minimum = 1, maximum = 64)]
     num_input_streams: Option<Int>,
-    /// Only false: maskd masks in place.
+    /// true: read each table from `onTheFlyMaskingSource` and write it, masked, into the table of
+    /// the same name in the ruleset's connector; false (the default): mask in place.
     on_the_fly_masking: Option<bool>,
     database_masking_options: Option<OptionsBody>,
-    /// Only null: maskd masks in place.
-    #[schema(value_type = Option<crate::store::jobs::OnTheFlyMaskingSource>)]
-    on_the_fly_masking_source: Option<serde_json::Value>,
+    /// The database connector an on-the-fly job reads from (never writes); null for a job that
+    /// masks in place, or a multi-tenant one taking `sourceConnectorId` per execution.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<SourceBody>)]
+    on_the_fly_masking_source: Option<Option<SourceBody>>,
     fail_immediately: Option<bool>,
     /// Only null or empty: maskd has no plugin tasks.
     enabled_tasks: Option<Vec<serde_json::Value>>,
@@ -101,6 +104,54 @@ struct Body {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<i64>, minimum = 0)]
     stream_row_limit: Option<Option<Int>>,
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = OnTheFlyMaskingSourceUpdate)]
+struct SourceBody {
+    #[schema(required = true)]
+    connector_id: Option<Int>,
+    /// Only DATABASE (the default).
+    #[schema(schema_with = crate::types::schema::connector_type)]
+    connector_type: Option<String>,
+}
+
+/// The source connector of `onTheFlyMaskingSource`; `Some(None)` for null.
+fn source(value: Option<Option<SourceBody>>) -> ApiResult<Option<Option<i64>>> {
+    let Some(Some(s)) = value else {
+        return Ok(value.map(|_| None));
+    };
+    match s.connector_type.as_deref() {
+        None | Some("DATABASE") => {}
+        Some(other) => {
+            return Err(ApiError::BadRequest(format!(
+                "onTheFlyMaskingSource.connectorType '{other}' is not supported: an on-the-fly job reads a DATABASE connector"
+            )));
+        }
+    }
+    let Some(Int(id)) = s.connector_id else {
+        return Err(ApiError::BadRequest(
+            "onTheFlyMaskingSource.connectorId is required: the database connector to read from"
+                .into(),
+        ));
+    };
+    Ok(Some(Some(id)))
+}
+
+/// A job's write refused by a foreign key: the source connector named does not exist.
+fn missing_source(e: sqlx::Error, fields: &JobFields) -> ApiError {
+    match &e {
+        sqlx::Error::Database(db)
+            if db.constraint() == Some("masking_jobs_on_the_fly_source_connector_id_fkey") =>
+        {
+            ApiError::NotFound(format!(
+                "database connector {} (onTheFlyMaskingSource.connectorId) does not exist",
+                fields.on_the_fly_source.flatten().unwrap_or_default()
+            ))
+        }
+        _ => e.into(),
+    }
 }
 
 /// Each stream holds a target connection; more than this would exhaust a target's connections
@@ -169,18 +220,6 @@ fn fields(body: Body) -> ApiResult<JobFields> {
     }
     use request::unsupported;
     unsupported(
-        "onTheFlyMasking",
-        body.on_the_fly_masking == Some(true),
-        "maskd masks in place (onTheFlyMasking false)",
-    )?;
-    unsupported(
-        "onTheFlyMaskingSource",
-        body.on_the_fly_masking_source
-            .as_ref()
-            .is_some_and(|v| !v.is_null()),
-        "maskd masks in place; leave it null",
-    )?;
-    unsupported(
         "email",
         body.email.is_some(),
         "maskd sends no mail; watch GET /executions?job_id= instead",
@@ -191,11 +230,6 @@ fn fields(body: Body) -> ApiResult<JobFields> {
         "maskd has no plugin tasks; leave it null",
     )?;
     let options = body.database_masking_options.unwrap_or_default();
-    unsupported(
-        "databaseMaskingOptions.truncateTables",
-        options.truncate_tables == Some(true),
-        "maskd masks in place and never empties a table",
-    )?;
     unsupported(
         "databaseMaskingOptions.numOutputThreadsPerStream",
         options
@@ -221,6 +255,8 @@ fn fields(body: Body) -> ApiResult<JobFields> {
             MAX_INPUT_STREAMS,
         )?,
         on_the_fly_masking: body.on_the_fly_masking,
+        on_the_fly_source: source(body.on_the_fly_masking_source)?,
+        truncate_tables: options.truncate_tables,
         fail_immediately: body.fail_immediately,
         stream_row_limit: nullable("streamRowLimit", body.stream_row_limit, 0)?,
         batch_update: options.batch_update,
@@ -257,7 +293,8 @@ pub async fn create(
         ));
     };
     let created = jobs::create(&state.pool, &fields, &user.user.username)
-        .await?
+        .await
+        .map_err(|e| missing_source(e, &fields))?
         .ok_or_else(|| {
             ApiError::NotFound(format!("database ruleset {ruleset_id} does not exist"))
         })?;
@@ -289,7 +326,10 @@ pub async fn update(
         .matching(&current, READ_ONLY)?
         .read()?;
     let fields = fields(body)?;
-    match jobs::update(&state.pool, id, &fields).await? {
+    match jobs::update(&state.pool, id, &fields)
+        .await
+        .map_err(|e| missing_source(e, &fields))?
+    {
         Some(job) => Ok(HttpResponse::Ok().json(job)),
         None => match crate::store::get::<MaskingJob>(&state.pool, id).await? {
             None => Err(ApiError::NotFound(format!(

@@ -121,7 +121,13 @@ pub(super) async fn run(
     tracing::info!("execution started");
     let (end, target) = match job_and_target(instance, &execution).await {
         Ok((job, target)) => {
-            let end = run_job(instance, &execution, &job, &target, &stop, aborting).await;
+            let end = match source_of(instance, &execution, &job).await {
+                Ok(source) => {
+                    let targets = (&target, source.as_ref());
+                    run_job(instance, &execution, &job, targets, &stop, aborting).await
+                }
+                Err(why) => failed(instance, &execution, why).await,
+            };
             (end, Ok(target))
         }
         Err(why) => (failed(instance, &execution, why.clone()).await, Err(why)),
@@ -141,11 +147,11 @@ async fn run_job(
     instance: &Instance,
     execution: &Execution,
     job: &Job,
-    target: &Target,
+    (target, source): (&Target, Option<&Target>),
     stop: &CancellationToken,
     aborting: impl Fn() -> bool,
 ) -> RunEnd {
-    let ctx = RunContext::new(instance, execution, job, target, stop);
+    let ctx = RunContext::new(instance, execution, job, (target, source), stop);
     let mut runner = Runner::for_job(job);
     let result = tokio::select! {
         r = runner.run(&ctx) => r,
@@ -158,6 +164,13 @@ async fn run_job(
         for pid in ctx.sessions() {
             if let Err(e) = target.terminate_backend(pid, &ctx.session_name()).await {
                 tracing::warn!(error = %e, pid, "cannot end the target backend of the stopped run");
+            }
+        }
+        if let Some(source) = source {
+            for pid in ctx.source_sessions() {
+                if let Err(e) = source.terminate_backend(pid, &ctx.session_name()).await {
+                    tracing::warn!(error = %e, pid, "cannot end the source backend of the stopped run");
+                }
             }
         }
     }
@@ -264,6 +277,35 @@ async fn job_and_target(
     let target = Target::of_connector(details, &instance.keys)
         .map_err(|e| format!("database connector {id}: {e}"))?;
     Ok((job, target))
+}
+
+/// The source an on-the-fly masking job reads: the execution's `sourceConnectorId`, or the job's
+/// `onTheFlyMaskingSource`. None for every other job. Err says why not, in words.
+async fn source_of(
+    instance: &Instance,
+    execution: &Execution,
+    job: &Job,
+) -> Result<Option<Target>, String> {
+    let Job::Masking(job) = job else {
+        return Ok(None);
+    };
+    if !job.on_the_fly_masking {
+        return Ok(None);
+    }
+    let id = execution
+        .source_connector_id
+        .or(job
+            .on_the_fly_masking_source
+            .as_ref()
+            .map(|s| s.connector_id))
+        .ok_or("the on-the-fly job has no source connector: give sourceConnectorId")?;
+    let details = connectors::connection_details(&instance.pool, id)
+        .await
+        .map_err(|e| RunError::from(e).to_string())?
+        .ok_or_else(|| format!("the source database connector {id} no longer exists"))?;
+    let source = Target::of_connector(details, &instance.keys)
+        .map_err(|e| format!("source database connector {id}: {e}"))?;
+    Ok(Some(source))
 }
 
 /// A transition ending an execution is tried this many times (with a growing pause) before it is

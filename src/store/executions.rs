@@ -94,7 +94,7 @@ pub struct Submission {
 
 /// Creates a QUEUED execution, if the job (masking or profile) exists and the connector fields suit
 /// it (a multi-tenant job needs a target connector; source fields only for multi-tenant on-the-fly
-/// masking jobs), and
+/// masking jobs, which need a source: their own or the submission's), and
 /// notifies the workers. None when nothing was inserted; a second active execution of the same
 /// job is refused by the unique index `executions_one_active_per_job`.
 pub async fn create(
@@ -110,6 +110,8 @@ pub async fn create(
               WHERE j.job_id = $1
                 AND COALESCE(m.multi_tenant, p.multi_tenant) = ($4::bigint IS NOT NULL)
                 AND (($2::text IS NULL AND $3::bigint IS NULL) OR (m.multi_tenant AND m.on_the_fly_masking))
+                AND (NOT COALESCE(m.multi_tenant AND m.on_the_fly_masking, false)
+                     OR COALESCE($3, m.on_the_fly_source_connector_id) IS NOT NULL)
              RETURNING {COLUMNS})
          SELECT created.* FROM created, LATERAL (SELECT pg_notify('{SUBMITTED_CHANNEL}', created.execution_id::text)) n"
     );

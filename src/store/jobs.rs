@@ -28,7 +28,7 @@ pub struct DatabaseMaskingOptions {
     pub disable_triggers: bool,
     /// Always 1: each table is written on one connection (`numInputStreams` masks tables at once).
     pub num_output_threads_per_stream: i32,
-    /// Always false: emptying target tables belongs to on-the-fly masking, which maskd refuses.
+    /// On-the-fly jobs: empty the target tables before writing into them (else rows are added).
     pub truncate_tables: bool,
     /// Run on the target before the first table, in its own transaction.
     #[sqlx(json(nullable))]
@@ -38,7 +38,7 @@ pub struct DatabaseMaskingOptions {
     pub postscript: Option<MaskingJobScript>,
 }
 
-/// Where an on-the-fly job reads (always null: maskd masks in place).
+/// Where an on-the-fly job reads: a database connector, only ever read.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OnTheFlyMaskingSource {
@@ -89,8 +89,10 @@ impl Resource for MaskingJob {
     const COLUMNS: &'static str = "masking_job_id, job_name, ruleset_id, 'DATABASE' AS ruleset_type, created_by, \
          created_time, NULL::text AS email, feedback_size, job_description, max_memory, min_memory, multi_tenant, \
          num_input_streams, on_the_fly_masking, batch_update, commit_size, disable_constraints, drop_indexes, \
-         disable_triggers, 1 AS num_output_threads_per_stream, false AS truncate_tables, prescript, postscript, \
-         NULL::jsonb AS on_the_fly_masking_source, fail_immediately, NULL::text[] AS enabled_tasks, stream_row_limit";
+         disable_triggers, 1 AS num_output_threads_per_stream, truncate_tables, prescript, postscript, \
+         CASE WHEN on_the_fly_source_connector_id IS NOT NULL THEN jsonb_build_object('connectorId', \
+         on_the_fly_source_connector_id, 'connectorType', 'DATABASE') END AS on_the_fly_masking_source, \
+         fail_immediately, NULL::text[] AS enabled_tasks, stream_row_limit";
 }
 
 /// Filters masking or profile jobs by environment (job -> ruleset -> connector -> environment).
@@ -116,6 +118,9 @@ pub struct JobFields {
     pub multi_tenant: Option<bool>,
     pub num_input_streams: Option<i32>,
     pub on_the_fly_masking: Option<bool>,
+    /// The on-the-fly source connector; `Some(None)` clears it.
+    pub on_the_fly_source: Option<Option<i64>>,
+    pub truncate_tables: Option<bool>,
     pub fail_immediately: Option<bool>,
     pub stream_row_limit: Option<Option<i32>>,
     pub batch_update: Option<bool>,
@@ -141,11 +146,11 @@ pub async fn create(
         "INSERT INTO masking_jobs (job_name, ruleset_id, feedback_size, job_description, max_memory, min_memory,
              multi_tenant, num_input_streams, on_the_fly_masking, fail_immediately, stream_row_limit,
              batch_update, commit_size, disable_constraints, drop_indexes, disable_triggers, prescript,
-             postscript, created_by)
+             postscript, created_by, on_the_fly_source_connector_id, truncate_tables)
          SELECT $1, database_ruleset_id, COALESCE($3, 50000), $4, $5, $6, COALESCE($7, false),
                 COALESCE($8, 1), COALESCE($9, false), COALESCE($10, false), $11, COALESCE($12, true),
                 COALESCE($13, 10000), COALESCE($14, false), COALESCE($15, false), COALESCE($16, false),
-                $17, $18, $19
+                $17, $18, $19, $20, COALESCE($21, false)
            FROM database_rulesets WHERE database_ruleset_id = $2
          RETURNING {}",
         MaskingJob::COLUMNS
@@ -170,6 +175,8 @@ pub async fn create(
         .bind(script(&f.prescript))
         .bind(script(&f.postscript))
         .bind(created_by)
+        .bind(f.on_the_fly_source.flatten())
+        .bind(f.truncate_tables)
         .fetch_optional(pool)
         .await
 }
@@ -195,7 +202,9 @@ pub async fn update(pool: &Db, id: i64, f: &JobFields) -> Result<Option<MaskingJ
                 drop_indexes = COALESCE($20, drop_indexes),
                 disable_triggers = COALESCE($21, disable_triggers),
                 prescript = CASE WHEN $22 THEN $23 ELSE prescript END,
-                postscript = CASE WHEN $24 THEN $25 ELSE postscript END
+                postscript = CASE WHEN $24 THEN $25 ELSE postscript END,
+                on_the_fly_source_connector_id = CASE WHEN $26 THEN $27 ELSE on_the_fly_source_connector_id END,
+                truncate_tables = COALESCE($28, truncate_tables)
           WHERE masking_job_id = $1
             AND ($3::bigint IS NULL OR EXISTS (SELECT 1 FROM database_rulesets WHERE database_ruleset_id = $3))
          RETURNING {}",
@@ -227,6 +236,9 @@ pub async fn update(pool: &Db, id: i64, f: &JobFields) -> Result<Option<MaskingJ
         .bind(script(&f.prescript))
         .bind(f.postscript.is_some())
         .bind(script(&f.postscript))
+        .bind(f.on_the_fly_source.is_some())
+        .bind(f.on_the_fly_source.flatten())
+        .bind(f.truncate_tables)
         .fetch_optional(pool)
         .await
 }

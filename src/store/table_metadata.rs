@@ -238,6 +238,28 @@ pub async fn masked_columns(pool: &Db, ruleset_id: i64) -> Result<Vec<MaskedColu
     .await
 }
 
+/// A table of a ruleset as an on-the-fly job copies it.
+#[derive(Debug, Clone, FromRow)]
+pub struct CopiedTable {
+    pub table_metadata_id: i64,
+    pub table_name: String,
+    pub where_clause: Option<String>,
+}
+
+/// Every table of the ruleset, masked columns or not, in id order.
+pub async fn tables_of_ruleset(
+    pool: &Db,
+    ruleset_id: i64,
+) -> Result<Vec<CopiedTable>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT table_metadata_id, table_name, where_clause FROM table_metadata
+          WHERE ruleset_id = $1 ORDER BY table_metadata_id",
+    )
+    .bind(ruleset_id)
+    .fetch_all(pool)
+    .await
+}
+
 /// A column a profile run looks at.
 #[derive(Debug, Clone, FromRow)]
 pub struct ProfiledColumn {

@@ -285,12 +285,20 @@ async fn every_field_of_a_delphix_masking_job_works_or_is_refused_by_name() {
         ("numInputStreams", json!(3), Ok(json!(3))),
         ("numInputStreams", json!(65), Err("numInputStreams")),
         ("onTheFlyMasking", json!(false), Ok(json!(false))),
-        ("onTheFlyMasking", json!(true), Err("onTheFlyMasking")),
+        // A source belongs to on-the-fly jobs (tests/api/on_the_fly.rs runs them).
         (
             "onTheFlyMaskingSource",
             json!({"connectorId": 1, "connectorType": "DATABASE"}),
             Err("onTheFlyMaskingSource"),
         ),
+        (
+            "onTheFlyMaskingSource",
+            json!({"connectorId": 1, "connectorType": "FILE"}),
+            Err("connectorType"),
+        ),
+        // Multi-tenant (above), it may take its source per execution.
+        ("onTheFlyMasking", json!(true), Ok(json!(true))),
+        ("onTheFlyMasking", json!(false), Ok(json!(false))),
         ("failImmediately", json!(true), Ok(json!(true))),
         ("enabledTasks", json!(["DROP_INDEXES"]), Err("enabledTasks")),
         ("streamRowLimit", json!(5000), Ok(json!(5000))),

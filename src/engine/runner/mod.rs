@@ -20,6 +20,7 @@
 //! over several workers registers objects through the execution, never through one worker.
 
 mod in_place;
+mod on_the_fly;
 mod profile;
 
 use std::collections::BTreeMap;
@@ -65,6 +66,8 @@ impl Job {
 pub(super) enum Runner {
     /// A masking job that masks its target's tables where they are.
     InPlace(in_place::InPlaceMasking),
+    /// A masking job that copies its source's tables into its target's, masking them on the way.
+    OnTheFly(on_the_fly::OnTheFlyMasking),
     /// A profile job that finds the personal data of its ruleset's tables.
     Profile(profile::Profiling),
 }
@@ -73,7 +76,9 @@ impl Runner {
     /// The runner for an execution of `job`.
     pub(super) fn for_job(job: &Job) -> Runner {
         match job {
-            // On-the-fly masking jobs cannot be created yet, so every masking job masks in place.
+            Job::Masking(j) if j.on_the_fly_masking => {
+                Runner::OnTheFly(on_the_fly::OnTheFlyMasking::new(j.clone()))
+            }
             Job::Masking(j) => Runner::InPlace(in_place::InPlaceMasking::new(j.clone())),
             Job::Profile(j) => Runner::Profile(profile::Profiling::new(j.clone())),
         }
@@ -82,6 +87,7 @@ impl Runner {
     pub(super) async fn run(&mut self, ctx: &RunContext<'_>) -> Result<(), RunError> {
         match self {
             Runner::InPlace(r) => r.run(ctx).await,
+            Runner::OnTheFly(r) => r.run(ctx).await,
             Runner::Profile(r) => r.run(ctx).await,
         }
     }
@@ -140,6 +146,8 @@ pub(super) struct RunContext<'a> {
     pub execution: &'a Execution,
     /// The database the job works on.
     pub target: &'a Target,
+    /// The database an on-the-fly job reads, never writing it.
+    pub source: Option<&'a Target>,
     /// Held across its writes to maskd's database, so the streams of a run report one sum.
     pub progress: tokio::sync::Mutex<Progress<'a>>,
     pub unmasked: std::sync::Mutex<UnmaskedValues>,
@@ -148,6 +156,8 @@ pub(super) struct RunContext<'a> {
     /// Backends of the target this run opened, ended by the lifecycle when the run does not
     /// complete.
     sessions: std::sync::Mutex<Vec<i32>>,
+    /// The same, of the source.
+    source_sessions: std::sync::Mutex<Vec<i32>>,
 }
 
 impl<'a> RunContext<'a> {
@@ -155,13 +165,14 @@ impl<'a> RunContext<'a> {
         instance: &'a Instance,
         execution: &'a Execution,
         job: &Job,
-        target: &'a Target,
+        (target, source): (&'a Target, Option<&'a Target>),
         stop: &'a CancellationToken,
     ) -> Self {
         RunContext {
             instance,
             execution,
             target,
+            source,
             progress: tokio::sync::Mutex::new(Progress::new(
                 instance,
                 execution.execution_id,
@@ -170,6 +181,7 @@ impl<'a> RunContext<'a> {
             unmasked: std::sync::Mutex::default(),
             stop,
             sessions: std::sync::Mutex::default(),
+            source_sessions: std::sync::Mutex::default(),
         }
     }
 
@@ -193,6 +205,30 @@ impl<'a> RunContext<'a> {
     /// The backends of the target this run opened.
     pub(super) fn sessions(&self) -> Vec<i32> {
         self.sessions.lock().expect("not poisoned").clone()
+    }
+
+    /// A read-only connection to the source, named and ended like the target's; Err when the
+    /// job has no source.
+    pub async fn connect_source(&self) -> Result<PgConnection, RunError> {
+        let source = self.source.ok_or_else(|| {
+            RunError::Failed("the job has no source connector to read from".into())
+        })?;
+        let mut conn = source.connect_as(&self.session_name()).await?;
+        sqlx::Executor::execute(
+            &mut conn,
+            "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY",
+        )
+        .await?;
+        let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+            .fetch_one(&mut conn)
+            .await?;
+        self.source_sessions.lock().expect("not poisoned").push(pid);
+        Ok(conn)
+    }
+
+    /// The backends of the source this run opened.
+    pub(super) fn source_sessions(&self) -> Vec<i32> {
+        self.source_sessions.lock().expect("not poisoned").clone()
     }
 
     /// `count` values of `table.column` left unmasked by `algorithm`.
