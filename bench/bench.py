@@ -10,6 +10,11 @@
       decoys) at each --rows per table, side by side in one run: the run's time (endTime -
       startTime) at each size and its ratio to the first (sampling keeps it flat), and recall and
       precision per kind against tests/corpus/truth.csv.
+  python3 bench/bench.py onthefly [--rows 1000000]
+      an on-the-fly job copying a table of --rows rows x 3 masked text columns from one database
+      into another, beside a plain COPY TO STDOUT | COPY FROM STDIN round trip between the same two
+      databases in the same run: rows/s of each, their ratio, and maskd's peak RSS (VmHWM) after
+      each size (give several --rows to see whether it stays flat).
   python3 bench/bench.py latency [--runs 200]
       submit-to-RUNNING (startTime - submitTime) on an idle instance, and cancel-to-endTime
       (endTime - cancel time, both PostgreSQL clocks) for running jobs; p50 and p99.
@@ -25,7 +30,8 @@
 Needs: target/release/maskd (cargo build --release; or --binary PATH, e.g. to compare two builds),
 psql, a PostgreSQL at $BENCH_PG (default postgres://postgres@127.0.0.1:5432); for api, wrk and
 pgbench. It checks for the tools it runs first, and says how to install the missing ones. Uses the
-databases maskd_bench and maskd_bench_target, which it drops and re-creates.
+databases maskd_bench and maskd_bench_target (and, for onthefly, maskd_bench_source), which it drops
+and re-creates.
 """
 import argparse, json, os, re, shutil, signal, socket, statistics, subprocess, sys, time, urllib.request
 
@@ -34,7 +40,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BINARY = os.path.join(ROOT, "target", "release", "maskd")
 
 # The tools each benchmark runs, and where Debian has them.
-TOOLS = {"throughput": ["psql"], "latency": ["psql"], "profile": ["psql"], "api": ["psql", "wrk", "pgbench"]}
+TOOLS = {"throughput": ["psql"], "latency": ["psql"], "profile": ["psql"], "onthefly": ["psql"],
+         "api": ["psql", "wrk", "pgbench"]}
 INSTALL = {"psql": "apt-get install postgresql-client",
            "pgbench": "apt-get install postgresql (Debian ships pgbench with the server)",
            "wrk": "apt-get install wrk"}
@@ -106,17 +113,22 @@ class Maskd:
                "databaseMaskingOptions": options or {"commitSize": 10000}}
         return self.call("POST", "/masking-jobs", job)["maskingJobId"]
 
-    def ruleset_of(self, tables, schema="public"):
-        """A ruleset on `tables` ({name: {column: algorithm}}) of maskd_bench_target; its id."""
+    def connector(self, database, schema="public"):
+        """A connector to `schema` of `database` on the benchmark's PostgreSQL; its id."""
         url = PG.split("://", 1)[1]
         user = url.split("@")[0].split(":")[0]
         host, port = url.split("@")[1].split(":")
         env = self.call("POST", "/environments", {"environmentName": f"e{time.time_ns()}", "applicationName": "bench"})
         c = self.call("POST", "/database-connectors", {
-            "connectorName": "target", "environmentId": env["environmentId"], "host": host, "port": int(port),
-            "databaseName": "maskd_bench_target", "schemaName": schema, "username": user,
+            "connectorName": database, "environmentId": env["environmentId"], "host": host, "port": int(port),
+            "databaseName": database, "schemaName": schema, "username": user,
             "password": os.environ.get("PGPASSWORD", "unused")})
-        rs = self.call("POST", "/database-rulesets", {"rulesetName": "rs", "databaseConnectorId": c["databaseConnectorId"]})
+        return c["databaseConnectorId"]
+
+    def ruleset_of(self, tables, schema="public"):
+        """A ruleset on `tables` ({name: {column: algorithm}}) of maskd_bench_target; its id."""
+        c = self.connector("maskd_bench_target", schema)
+        rs = self.call("POST", "/database-rulesets", {"rulesetName": "rs", "databaseConnectorId": c})
         for table, columns in tables.items():
             t = self.call("POST", "/table-metadata", {"tableName": table, "rulesetId": rs["databaseRulesetId"]})
             cols = self.call("GET", f"/column-metadata?table_metadata_id={t['tableMetadataId']}")["responseList"]
@@ -159,6 +171,48 @@ def throughput(rows):
     sql_rate, maskd_rate = rows / sql_secs, rows / run_secs
     print(json.dumps({"rows": rows, "sql_md5_rows_per_s": round(sql_rate), "maskd_rows_per_s": round(maskd_rate),
                       "ratio": round(maskd_rate / sql_rate, 2), "maskd_peak_rss_mb": round(rss, 1)}))
+
+
+def on_the_fly(sizes):
+    """On-the-fly masking of --rows rows x 3 masked text columns from maskd_bench_source into
+    maskd_bench_target, beside a plain COPY round trip (psql COPY TO STDOUT | psql COPY FROM STDIN)
+    between the same two databases, in the same run; and maskd's peak RSS after each size."""
+    fresh_databases()
+    psql("postgres", "DROP DATABASE IF EXISTS maskd_bench_source WITH (FORCE)")
+    psql("postgres", "CREATE DATABASE maskd_bench_source")
+    table = "(id bigint PRIMARY KEY, a text, b text, c text)"
+    for rows in sizes:
+        psql("maskd_bench_source", f"CREATE TABLE people_{rows} {table}; INSERT INTO people_{rows} "
+             f"SELECT g, 'first' || g, 'last' || (g % 9973), 'Full Name ' || g FROM generate_series(1, {rows}) g")
+        psql("maskd_bench_target", f"CREATE TABLE people_{rows} {table}; CREATE TABLE copied_{rows} {table}")
+    psql("maskd_bench_source", "VACUUM ANALYZE")
+    maskd = Maskd(workers=1)
+    source = maskd.connector("maskd_bench_source")
+    results = []
+    for rows in sizes:
+        started = time.monotonic()
+        out = subprocess.Popen(["psql", f"{PG}/maskd_bench_source", "-qAtX", "-c", f"COPY people_{rows} TO STDOUT"],
+                               stdout=subprocess.PIPE)
+        subprocess.run(["psql", f"{PG}/maskd_bench_target", "-qAtX", "-v", "ON_ERROR_STOP=1", "-c",
+                        f"COPY copied_{rows} FROM STDIN"], stdin=out.stdout, check=True, capture_output=True)
+        out.stdout.close()
+        assert out.wait() == 0
+        copy_secs = time.monotonic() - started
+        rs = maskd.ruleset_of({f"people_{rows}": {"a": "FirstNameLookup", "b": "LastNameLookup", "c": "FullNameLookup"}})
+        job = maskd.call("POST", "/masking-jobs", {
+            "jobName": f"copy {rows}", "rulesetId": rs, "feedbackSize": 50000, "onTheFlyMasking": True,
+            "onTheFlyMaskingSource": {"connectorId": source, "connectorType": "DATABASE"},
+            "databaseMaskingOptions": {"commitSize": 100000, "truncateTables": True}})
+        e = maskd.call("POST", "/executions", {"jobId": job["maskingJobId"]})
+        e = maskd.wait_end(e["executionId"])
+        assert e["status"] == "SUCCEEDED", e
+        secs = float(psql("maskd_bench", f"SELECT extract(epoch FROM end_time - start_time) FROM executions WHERE execution_id = {e['executionId']}"))
+        assert int(psql("maskd_bench_target", f"SELECT count(*) FROM people_{rows}")) == rows
+        results.append({"rows": rows, "copy_rows_per_s": round(rows / copy_secs), "maskd_rows_per_s": round(rows / secs),
+                        "ratio": round(copy_secs / secs, 2), "maskd_peak_rss_mb": round(maskd.peak_rss_mb(), 1)})
+    maskd.stop()
+    for r in results:
+        print(json.dumps(r))
 
 
 def profile(sizes):
@@ -332,11 +386,12 @@ if __name__ == "__main__":
     t = sub.add_parser("throughput"); t.add_argument("--rows", type=int, default=1_000_000)
     l = sub.add_parser("latency"); l.add_argument("--runs", type=int, default=200)
     pr = sub.add_parser("profile"); pr.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000])
+    o = sub.add_parser("onthefly"); o.add_argument("--rows", type=int, nargs="+", default=[1_000_000])
     a = sub.add_parser("api"); a.add_argument("--rows", type=int, default=1_000_000)
     a.add_argument("--seconds", type=int, default=5); a.add_argument("--rounds", type=int, default=3)
     a.add_argument("--connections", type=int, nargs="+", default=[8, 32])
     a.add_argument("--operations", nargs="+", choices=["cancel", "GET", "submit"], default=["cancel", "GET", "submit"])
-    for p in (t, l, pr, a):
+    for p in (t, l, pr, o, a):
         p.add_argument("--binary", default=BINARY, help="the maskd to run (default: target/release/maskd)")
     args = parser.parse_args()
     check_tools(args.what)
@@ -349,5 +404,7 @@ if __name__ == "__main__":
         latency(args.runs)
     elif args.what == "profile":
         profile(args.rows)
+    elif args.what == "onthefly":
+        on_the_fly(args.rows)
     else:
         api(args.rows, args.seconds, args.connections, args.rounds, args.operations)

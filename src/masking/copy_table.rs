@@ -17,6 +17,8 @@ use super::table_sql::{self, ColumnRule, TableError};
 pub struct CopiedColumn {
     pub name: String,
     pub algorithm: Option<Algorithm>,
+    /// The length of a `varchar(n)` or `char(n)` column in the target.
+    pub max_chars: Option<i32>,
 }
 
 /// A table resolved in both catalogs.
@@ -65,8 +67,11 @@ pub async fn resolve(
     let row_filter = table_sql::row_filter(table, where_clause)?;
     let (target_oid, target_qualified) =
         table_sql::find_table(target, target_schema, table).await?;
-    let target_columns: Vec<(String, String, i16)> = sqlx::query_as(
-        "SELECT attname::text, quote_ident(attname), attnum FROM pg_attribute
+    let target_columns: Vec<(String, String, i16, Option<i32>)> = sqlx::query_as(
+        "SELECT attname::text, quote_ident(attname), attnum,
+                CASE WHEN atttypid IN ('varchar'::regtype, 'bpchar'::regtype) AND atttypmod >= 4
+                     THEN atttypmod - 4 END
+           FROM pg_attribute
           WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped AND attgenerated = ''
           ORDER BY attnum",
     )
@@ -93,16 +98,22 @@ pub async fn resolve(
     .into_iter()
     .collect();
     let mut select_list = Vec::with_capacity(target_columns.len());
-    for (name, _, _) in &target_columns {
+    for (name, ..) in &target_columns {
         let quoted = source_columns
             .get(name)
             .ok_or_else(|| TableError::MissingSourceColumn {
                 table: table.into(),
                 column: name.clone(),
             })?;
-        select_list.push(format!("s.{quoted}"));
+        // A masked column is read as in-place masking reads it (`::text`: a char(n) without its
+        // padding), so that both mask the same value the same way; the others as they are.
+        if rules.iter().any(|r| r.name == *name) {
+            select_list.push(format!("s.{quoted}::text"));
+        } else {
+            select_list.push(format!("s.{quoted}"));
+        }
     }
-    let insert_list: Vec<&str> = target_columns.iter().map(|(_, q, _)| q.as_str()).collect();
+    let insert_list: Vec<&str> = target_columns.iter().map(|(_, q, ..)| q.as_str()).collect();
     Ok(CopiedTable {
         name: table.to_owned(),
         count_sql: format!("SELECT count(*) FROM {source_qualified} AS s WHERE true{row_filter}"),
@@ -114,11 +125,12 @@ pub async fn resolve(
             "COPY {target_qualified} ({}) FROM STDIN",
             insert_list.join(", ")
         ),
-        target_attnums: target_columns.iter().map(|(_, _, n)| *n).collect(),
+        target_attnums: target_columns.iter().map(|(_, _, n, _)| *n).collect(),
         columns: target_columns
             .into_iter()
-            .map(|(name, _, _)| CopiedColumn {
+            .map(|(name, _, _, max_chars)| CopiedColumn {
                 algorithm: rules.iter().find(|r| r.name == name).map(|r| r.algorithm),
+                max_chars,
                 name,
             })
             .collect(),

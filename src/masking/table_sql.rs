@@ -54,7 +54,18 @@ pub struct ResolvedColumn {
     /// `format_type(...)`, e.g. `character varying(40)`.
     pub sql_type: String,
     pub attnum: i16,
+    /// The length of a `varchar(n)` or `char(n)` column: a longer value would be cut by the cast.
+    pub max_chars: Option<i32>,
     pub algorithm: Algorithm,
+}
+
+/// Whether a masked value fits a column of at most `max_chars` characters. One that does not is
+/// left unmasked and counted, never cut short.
+pub fn fits(value: Option<&str>, max_chars: Option<i32>) -> bool {
+    match (value, max_chars) {
+        (Some(v), Some(max)) => v.chars().count() <= max.max(0) as usize,
+        _ => true,
+    }
 }
 
 /// A table resolved in the target's catalog, with the SQL to read and write it.
@@ -93,8 +104,10 @@ pub async fn resolve(
     let (oid, qualified) = find_table(conn, schema, table).await?;
 
     let column = |name: String| {
-        sqlx::query_as::<_, (String, String, i16)>(
-            "SELECT quote_ident(attname), format_type(atttypid, atttypmod), attnum
+        sqlx::query_as::<_, (String, String, i16, Option<i32>)>(
+            "SELECT quote_ident(attname), format_type(atttypid, atttypmod), attnum,
+                    CASE WHEN atttypid IN ('varchar'::regtype, 'bpchar'::regtype) AND atttypmod >= 4
+                         THEN atttypmod - 4 END
                FROM pg_attribute WHERE attrelid = $1 AND attname = $2 AND attnum > 0 AND NOT attisdropped",
         )
         .bind(sqlx::postgres::types::Oid(oid))
@@ -138,17 +151,17 @@ pub async fn resolve(
             column: key_name,
         });
     }
-    let (key_quoted, key_type, _) = column(key_name.clone())
+    let (key_quoted, key_type, _, _) = column(key_name.clone())
         .fetch_optional(&mut *conn)
         .await?
         .ok_or_else(|| TableError::MissingColumn {
-            table: table.into(),
-            column: key_name.clone(),
-        })?;
+        table: table.into(),
+        column: key_name.clone(),
+    })?;
 
     let mut columns = Vec::with_capacity(rules.len());
     for rule in rules {
-        let (quoted, sql_type, attnum) = column(rule.name.clone())
+        let (quoted, sql_type, attnum, max_chars) = column(rule.name.clone())
             .fetch_optional(&mut *conn)
             .await?
             .ok_or_else(|| TableError::MissingColumn {
@@ -160,6 +173,7 @@ pub async fn resolve(
             quoted,
             sql_type,
             attnum,
+            max_chars,
             algorithm: rule.algorithm,
         });
     }

@@ -448,3 +448,137 @@ async fn a_cancel_stops_an_on_the_fly_run_and_ends_its_sessions_on_both_sides() 
         .unwrap();
     assert!(copied < 200_000, "stopped before the end: {copied}");
 }
+
+/// A masked value longer than its `varchar(n)` or `char(n)` column is never cut short by the cast:
+/// it is left unmasked and counted in `UNMASKED_DATA`, in place and on the fly alike.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_masked_value_too_long_for_its_column_is_left_unmasked_never_cut() {
+    let app = spawn_app_with(Settings {
+        workers: 1,
+        ..Default::default()
+    })
+    .await;
+    let names = [
+        "Ann", "Bob", "Eve", "Joe", "Amy", "Ian", "Kim", "Lee", "Max", "Zoe",
+    ];
+    let key = MaskingKey::new(b"test-secret-key");
+    let masked_len = |n: &str| {
+        Algorithm::FirstNameLookup
+            .mask(&key, Some(n))
+            .unwrap()
+            .unwrap()
+            .chars()
+            .count()
+    };
+    // The columns are as long as the shortest masked name: the longer ones do not fit.
+    let limit = names.iter().map(|n| masked_len(n)).min().unwrap().max(3);
+    let too_long = names.iter().filter(|n| masked_len(n) > limit).count();
+    assert!(
+        too_long > 0 && too_long < names.len(),
+        "the names exercise both cases: {too_long} longer than {limit}"
+    );
+    for schema in ["source", "target"] {
+        sqlx::query(&format!("CREATE SCHEMA {schema}"))
+            .execute(&app.pool)
+            .await
+            .unwrap();
+        sqlx::query(&format!(
+            "CREATE TABLE {schema}.short (id int PRIMARY KEY, code varchar({limit}), initials char({limit}))"
+        ))
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    }
+    sqlx::query(
+        "INSERT INTO source.short SELECT g, ($1::text[])[1 + g % 10], ($1::text[])[1 + g % 10]
+           FROM generate_series(1, 500) g",
+    )
+    .bind(&names[..])
+    .execute(&app.pool)
+    .await
+    .unwrap();
+
+    // In place on the target (a copy of the source), and on the fly from the source.
+    sqlx::query("INSERT INTO target.short SELECT * FROM source.short")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let connector = app.create_connector().await;
+    let rs = app
+        .post(
+            "/database-rulesets",
+            json!({"rulesetName": "short", "databaseConnectorId": connector}),
+        )
+        .await
+        .body["databaseRulesetId"]
+        .as_i64()
+        .unwrap();
+    app.mask_columns(
+        rs,
+        "short",
+        &[("code", "FirstNameLookup"), ("initials", "FirstNameLookup")],
+    )
+    .await;
+    let in_place = app.create_job_on(rs).await;
+    let source = create_source_connector(&app).await;
+    let on_the_fly = app
+        .post(
+            "/masking-jobs",
+            json!({"jobName": "copy short", "rulesetId": rs, "onTheFlyMasking": true,
+                   "onTheFlyMaskingSource": {"connectorId": source},
+                   "databaseMaskingOptions": {"truncateTables": true}}),
+        )
+        .await
+        .body["maskingJobId"]
+        .as_i64()
+        .unwrap();
+    for job in [in_place, on_the_fly] {
+        if job == on_the_fly {
+            // The on-the-fly run masks the source's values, not the target's masked ones.
+            sqlx::query("TRUNCATE target.short")
+                .execute(&app.pool)
+                .await
+                .unwrap();
+        }
+        let id = app.submit(job).await;
+        let last = watch(&app, id, ended).await.pop().unwrap();
+        assert_eq!(last["status"], "WARNING", "job {job}: {last}");
+        let events = app
+            .get(&format!("/execution-events?execution_id={id}"))
+            .await
+            .body;
+        let unmasked: i64 = events["responseList"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["eventType"] == "UNMASKED_DATA")
+            .map(|e| e["count"].as_i64().unwrap())
+            .sum();
+        let pairs: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT s.code, t.code, rtrim(t.initials) FROM source.short s JOIN target.short t USING (id)",
+        )
+        .fetch_all(&app.pool)
+        .await
+        .unwrap();
+        assert_eq!(pairs.len(), 500, "job {job}");
+        let mut kept = 0;
+        for (from, code, initials) in pairs {
+            let masked = Algorithm::FirstNameLookup
+                .mask(&key, Some(&from))
+                .unwrap()
+                .unwrap();
+            let expected = if masked.chars().count() > limit {
+                kept += 2;
+                from.clone()
+            } else {
+                masked
+            };
+            assert_eq!(
+                (&code, &initials),
+                (&expected, &expected),
+                "job {job}: {from}"
+            );
+        }
+        assert_eq!(unmasked, kept, "job {job}: {events}");
+    }
+}

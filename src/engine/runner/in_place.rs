@@ -189,7 +189,11 @@ async fn mask_table(
 ) -> Result<i64, RunError> {
     let commit_size = job.database_masking_options.commit_size as i64;
     let batch = commit_size.min(MAX_BATCH);
-    let algorithms: Vec<Algorithm> = t.columns.iter().map(|c| c.algorithm).collect();
+    let algorithms: Vec<(Algorithm, Option<i32>)> = t
+        .columns
+        .iter()
+        .map(|c| (c.algorithm, c.max_chars))
+        .collect();
     let mut after: Option<String> = None;
     let mut done = 0;
     let mut uncommitted = 0;
@@ -217,7 +221,7 @@ async fn mask_table(
             ctx.add_unmasked(&t.name, &c.name, c.algorithm.name(), count, p.component_id);
             if job.fail_immediately {
                 return Err(RunError::Failed(format!(
-                    "a value of {}.{} could not be masked by {} and the job fails immediately",
+                    "a value of {}.{} could not be masked by {} (or its masked value would not fit the column) and the job fails immediately",
                     t.name,
                     c.name,
                     c.algorithm.name()
@@ -242,12 +246,12 @@ async fn mask_table(
     Ok(done)
 }
 
-/// Masks a batch in place; returns it with the count of values each column could not mask. None
-/// when the run is stopped meanwhile: a blocking thread is not stopped by dropping the run, so it
-/// looks for itself.
+/// Masks a batch in place; returns it with the count of values each column could not mask (the
+/// algorithm refused them, or their masked value would not fit the column). None when the run is
+/// stopped meanwhile: a blocking thread is not stopped by dropping the run, so it looks for itself.
 fn mask_rows(
     key: &MaskingKey,
-    algorithms: &[Algorithm],
+    algorithms: &[(Algorithm, Option<i32>)],
     mut rows: Vec<BatchRow>,
     stop: &CancellationToken,
 ) -> Option<(Vec<BatchRow>, Vec<i64>)> {
@@ -256,10 +260,12 @@ fn mask_rows(
         if n % 1024 == 0 && stop.is_cancelled() {
             return None;
         }
-        for (i, algorithm) in algorithms.iter().enumerate() {
+        for (i, (algorithm, max_chars)) in algorithms.iter().enumerate() {
             match algorithm.mask(key, row.values[i].as_deref()) {
-                Ok(masked) => row.values[i] = masked,
-                Err(_) => failures[i] += 1,
+                Ok(masked) if table_sql::fits(masked.as_deref(), *max_chars) => {
+                    row.values[i] = masked
+                }
+                _ => failures[i] += 1,
             }
         }
     }

@@ -25,7 +25,7 @@ use crate::engine::sql_objects;
 use crate::masking::algorithms::{Algorithm, MaskingKey};
 use crate::masking::copy_table::{self, CopiedTable};
 use crate::masking::copy_text;
-use crate::masking::table_sql::ColumnRule;
+use crate::masking::table_sql::{self, ColumnRule};
 use crate::masking::target;
 use crate::store::jobs::MaskingJob;
 use crate::store::table_metadata;
@@ -33,6 +33,9 @@ use crate::types::ExecutionStatus;
 
 /// Rows masked per blocking task and sent per message; a COPY spans `commitSize` rows.
 const MAX_BATCH: i64 = 10_000;
+
+/// A masked column: its position in the COPY rows, its algorithm, and its length limit.
+type Masked = (usize, Algorithm, Option<i32>);
 
 pub(in crate::engine) struct OnTheFlyMasking {
     job: MaskingJob,
@@ -301,11 +304,11 @@ async fn copy(
 ) -> Result<i64, RunError> {
     let commit_size = job.database_masking_options.commit_size as i64;
     let batch = commit_size.min(MAX_BATCH);
-    let masked: Vec<(usize, Algorithm)> = t
+    let masked: Vec<Masked> = t
         .columns
         .iter()
         .enumerate()
-        .filter_map(|(i, c)| c.algorithm.map(|a| (i, a)))
+        .filter_map(|(i, c)| c.algorithm.map(|a| (i, a, c.max_chars)))
         .collect();
     let mut rows_in = copy_text::Rows::default();
     let mut pending: Vec<u8> = Vec::new();
@@ -364,7 +367,7 @@ async fn mask_batch(
     job: &MaskingJob,
     p: &TablePlan,
     t: &CopiedTable,
-    masked: &[(usize, Algorithm)],
+    masked: &[Masked],
     data: Vec<u8>,
 ) -> Result<Vec<u8>, RunError> {
     let (key, columns, stop) = (
@@ -376,7 +379,7 @@ async fn mask_batch(
         tokio::task::spawn_blocking(move || mask_rows(&key, &columns, &data, &stop))
             .await
             .map_err(|e| RunError::Failed(format!("masking a batch panicked: {e}")))??;
-    for (&(i, algorithm), &count) in masked.iter().zip(&failures) {
+    for (&(i, algorithm, _), &count) in masked.iter().zip(&failures) {
         if count == 0 {
             continue;
         }
@@ -384,7 +387,7 @@ async fn mask_batch(
         ctx.add_unmasked(&t.name, column, algorithm.name(), count, p.component_id);
         if job.fail_immediately {
             return Err(RunError::Failed(format!(
-                "a value of {}.{column} could not be masked by {} and the job fails immediately",
+                "a value of {}.{column} could not be masked by {} (or its masked value would not fit the column) and the job fails immediately",
                 t.name,
                 algorithm.name()
             )));
@@ -394,11 +397,12 @@ async fn mask_batch(
 }
 
 /// Masks the `masked` fields of COPY text rows, copying every other byte as it is; with the count
-/// of values each masked column could not mask. Stopped when the run is: a blocking thread is
+/// of values each masked column could not mask (the algorithm refused them, or the masked value
+/// would not fit the column: left as they were, never cut short). Stopped when the run is: a blocking thread is
 /// not stopped by dropping the run, so it looks for itself.
 fn mask_rows(
     key: &MaskingKey,
-    masked: &[(usize, Algorithm)],
+    masked: &[Masked],
     rows: &[u8],
     stop: &CancellationToken,
 ) -> Result<(Vec<u8>, Vec<i64>), RunError> {
@@ -416,15 +420,17 @@ fn mask_rows(
             if i > 0 {
                 out.push(b'\t');
             }
-            match next.next_if(|(_, (column, _))| *column == i) {
+            match next.next_if(|(_, (column, ..))| *column == i) {
                 None => out.extend_from_slice(raw),
-                Some((m, (_, algorithm))) => {
+                Some((m, (_, algorithm, max_chars))) => {
                     let value = copy_text::decode(raw).map_err(|_| {
                         RunError::Failed("the source sent a value that is not UTF-8".into())
                     })?;
                     match algorithm.mask(key, value.as_deref()) {
-                        Ok(v) => copy_text::encode(v.as_deref(), &mut out),
-                        Err(_) => {
+                        Ok(v) if table_sql::fits(v.as_deref(), *max_chars) => {
+                            copy_text::encode(v.as_deref(), &mut out)
+                        }
+                        _ => {
                             failures[m] += 1;
                             out.extend_from_slice(raw);
                         }
