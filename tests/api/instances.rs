@@ -309,3 +309,75 @@ async fn a_cancel_of_a_dead_instances_execution_is_finished_by_a_survivor() {
         "restored before endTime"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_instances_on_the_fly_run_is_taken_over_its_target_restored_and_its_source_untouched()
+ {
+    use crate::api::on_the_fly::{
+        create_schemas, create_source_connector, create_target_ruleset, fingerprint,
+    };
+    let app = spawn_app_with(Settings::default()).await;
+    const ROWS: i64 = 300_000;
+    create_schemas(&app, ROWS).await;
+    let source = create_source_connector(&app).await;
+    let rs = create_target_ruleset(&app).await;
+    let before = fingerprint(&app, "source").await;
+    let job = app
+        .post(
+            "/masking-jobs",
+            json!({"jobName": "copy", "rulesetId": rs, "onTheFlyMasking": true, "feedbackSize": 1000,
+                   "onTheFlyMaskingSource": {"connectorId": source},
+                   "databaseMaskingOptions": {"commitSize": 1000, "truncateTables": true, "dropIndexes": true}}),
+        )
+        .await
+        .body["maskingJobId"]
+        .as_i64()
+        .unwrap();
+    let mut doomed = Instance::start(&app, 1, 5).await;
+    let r = app
+        .client
+        .post(format!("{}/masking/api/executions", doomed.url))
+        .header("Authorization", &app.admin_token)
+        .json(&json!({"jobId": job}))
+        .send()
+        .await
+        .unwrap();
+    let id = r.json::<serde_json::Value>().await.unwrap()["executionId"]
+        .as_i64()
+        .unwrap();
+    // Killed once the orders table (after customers: it references them) is being written, with
+    // its index dropped.
+    watch(&app, id, |e| e["rowsMasked"].as_i64().unwrap_or(0) > ROWS).await;
+    let _survivor = Instance::start(&app, 1, 5).await;
+    let at_kill = app.status_of(id).await;
+    println!("at the kill: {at_kill}");
+    assert_eq!(at_kill["status"], "RUNNING", "killed mid-run: {at_kill}");
+    doomed.signal("-KILL");
+    doomed.exit_code().await;
+    let last = watch(&app, id, ended).await.pop().unwrap();
+    assert_eq!(last["status"], "FAILED", "{last}");
+    assert_job_aborted(&app, id).await;
+    let indexes: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM pg_indexes WHERE schemaname = 'target' AND tablename = 'orders'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(indexes, 2, "the dropped index is back");
+    assert_eq!(
+        fingerprint(&app, "source").await,
+        before,
+        "the source is untouched"
+    );
+    // A re-run starts over and completes the copy.
+    let again = app.submit(job).await;
+    let last = watch(&app, again, ended).await.pop().unwrap();
+    assert_eq!(last["status"], "SUCCEEDED", "{last}");
+    let copied: (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM target.customers), (SELECT count(*) FROM target.orders)",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(copied, (ROWS, ROWS));
+}

@@ -18,7 +18,7 @@ fn ended(e: &Value) -> bool {
 /// Source and target schemas with the same two tables (orders reference customers), the source
 /// filled with `rows` customers (awkward values included) and an order each; the target holds a
 /// row of its own.
-async fn create_schemas(app: &TestApp, rows: i64) {
+pub(crate) async fn create_schemas(app: &TestApp, rows: i64) {
     for schema in ["source", "target"] {
         for sql in [
             format!("CREATE SCHEMA {schema}"),
@@ -63,7 +63,7 @@ async fn create_schemas(app: &TestApp, rows: i64) {
 }
 
 /// A connector to schema `source` whose role may only read it.
-async fn create_source_connector(app: &TestApp) -> i64 {
+pub(crate) async fn create_source_connector(app: &TestApp) -> i64 {
     let role = format!("src_reader_{}", app.db.name);
     for sql in [
         format!("CREATE ROLE {role} LOGIN PASSWORD 'reader-password'"),
@@ -89,7 +89,7 @@ async fn create_source_connector(app: &TestApp) -> i64 {
 
 /// A ruleset on a target connector with both tables (customers' first_name and orders' email
 /// masked); the ruleset id.
-async fn create_target_ruleset(app: &TestApp) -> i64 {
+pub(crate) async fn create_target_ruleset(app: &TestApp) -> i64 {
     let connector = app.create_connector().await;
     let rs = app
         .post(
@@ -116,7 +116,7 @@ async fn rows_without(app: &TestApp, schema: &str, table: &str, masked: &str) ->
     .unwrap()
 }
 
-async fn fingerprint(app: &TestApp, schema: &str) -> (String, String) {
+pub(crate) async fn fingerprint(app: &TestApp, schema: &str) -> (String, String) {
     sqlx::query_as(&format!(
         "SELECT (SELECT md5(string_agg(c::text, ',' ORDER BY id)) FROM {schema}.customers c),
                 (SELECT md5(string_agg(o::text, ',' ORDER BY id)) FROM {schema}.orders o)"
