@@ -15,7 +15,7 @@ pub enum TableError {
     #[error("column '{column}' of table '{table}' no longer exists in the target")]
     MissingColumn { table: String, column: String },
     #[error(
-        "table '{0}' has neither a single-column primary key nor a keyColumn: set keyColumn on its table metadata to a unique column"
+        "table '{0}' has neither a primary key nor a keyColumn: set keyColumn on its table metadata to a unique column"
     )]
     NoKey(String),
     #[error(
@@ -75,8 +75,8 @@ pub struct ResolvedTable {
     /// `schema.table`, quoted.
     pub qualified: String,
     pub oid: u32,
-    pub key_quoted: String,
-    pub key_type: String,
+    /// The key's columns, quoted (one, or a composite primary key's in index order).
+    pub key_quoted: Vec<String>,
     pub columns: Vec<ResolvedColumn>,
     /// `AND (<whereClause>)`, or nothing: which rows of the table are masked.
     row_filter: String,
@@ -91,7 +91,7 @@ impl ResolvedTable {
 }
 
 /// Looks a table and its masked columns up in the target's catalog, and picks its key: `keyColumn`
-/// when given (it must be unique), else its single-column primary key.
+/// when given (it must be unique), else its primary key, of one column or several.
 pub async fn resolve(
     conn: &mut PgConnection,
     schema: &str,
@@ -114,8 +114,8 @@ pub async fn resolve(
         .bind(name)
     };
 
-    // The key: the given key column if unique, else a single-column primary key.
-    let key_name: String = match key_column {
+    // The key: the given key column if unique, else the primary key's columns.
+    let key_names: Vec<String> = match key_column {
         Some(k) => {
             let unique: bool = sqlx::query_scalar(
                 "SELECT EXISTS (SELECT 1 FROM pg_index i JOIN pg_attribute a
@@ -133,31 +133,44 @@ pub async fn resolve(
                     column: k.into(),
                 });
             }
-            k.to_owned()
+            vec![k.to_owned()]
         }
         None => sqlx::query_scalar(
-            "SELECT a.attname::text FROM pg_index i
-               JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
-              WHERE i.indrelid = $1 AND i.indisprimary AND i.indnkeyatts = 1",
+            "SELECT a.attname::text FROM pg_index i, generate_series(0, i.indnkeyatts - 1) AS n,
+                    pg_attribute a
+              WHERE i.indrelid = $1 AND i.indisprimary
+                AND a.attrelid = i.indrelid AND a.attnum = i.indkey[n]
+              ORDER BY n",
         )
         .bind(sqlx::postgres::types::Oid(oid))
-        .fetch_optional(&mut *conn)
-        .await?
-        .ok_or_else(|| TableError::NoKey(table.into()))?,
+        .fetch_all(&mut *conn)
+        .await?,
     };
-    if rules.iter().any(|r| r.name == key_name) {
+    if key_names.is_empty() {
+        return Err(TableError::NoKey(table.into()));
+    }
+    if let Some(k) = key_names
+        .iter()
+        .find(|k| rules.iter().any(|r| r.name == **k))
+    {
         return Err(TableError::KeyMasked {
             table: table.into(),
-            column: key_name,
+            column: k.clone(),
         });
     }
-    let (key_quoted, key_type, _, _) = column(key_name.clone())
-        .fetch_optional(&mut *conn)
-        .await?
-        .ok_or_else(|| TableError::MissingColumn {
-        table: table.into(),
-        column: key_name.clone(),
-    })?;
+    let mut key_quoted = Vec::with_capacity(key_names.len());
+    let mut key_types = Vec::with_capacity(key_names.len());
+    for k in &key_names {
+        let (quoted, sql_type, _, _) = column(k.clone())
+            .fetch_optional(&mut *conn)
+            .await?
+            .ok_or_else(|| TableError::MissingColumn {
+                table: table.into(),
+                column: k.clone(),
+            })?;
+        key_quoted.push(quoted);
+        key_types.push(sql_type);
+    }
 
     let mut columns = Vec::with_capacity(rules.len());
     for rule in rules {
@@ -179,41 +192,65 @@ pub async fn resolve(
     }
 
     // Qualified with the alias: a bare name in ORDER BY would sort by the text output column.
-    let select_list: Vec<String> = columns
+    let n_keys = key_quoted.len();
+    let keys: Vec<String> = key_quoted.iter().map(|k| format!("t.{k}")).collect();
+    let select_list: Vec<String> = keys
         .iter()
-        .map(|c| format!("t.{}::text", c.quoted))
+        .map(|k| format!("{k}::text"))
+        .chain(columns.iter().map(|c| format!("t.{}::text", c.quoted)))
+        .collect();
+    // After the last key read: a row comparison, so that a composite key is read in index order.
+    let after: Vec<String> = key_types
+        .iter()
+        .enumerate()
+        .map(|(i, ty)| format!("${}::text::{ty}", i + 1))
         .collect();
     let select_sql = format!(
-        "SELECT t.{key}::text, {cols} FROM {qualified} AS t
-          WHERE t.{key} IS NOT NULL AND ($1::text IS NULL OR t.{key} > $1::text::{key_type}){row_filter}
-          ORDER BY t.{key} LIMIT $2",
-        key = key_quoted,
+        "SELECT {cols} FROM {qualified} AS t
+          WHERE {not_null} AND ($1::text IS NULL OR ({keys}) > ({after})){row_filter}
+          ORDER BY {keys} LIMIT ${limit}",
         cols = select_list.join(", "),
+        not_null = keys
+            .iter()
+            .map(|k| format!("{k} IS NOT NULL"))
+            .collect::<Vec<_>>()
+            .join(" AND "),
+        keys = keys.join(", "),
+        after = after.join(", "),
+        limit = n_keys + 1,
     );
     let sets: Vec<String> = columns
         .iter()
         .enumerate()
         .map(|(i, c)| format!("{q} = v.c{i}::{t}", q = c.quoted, t = c.sql_type))
         .collect();
-    let arrays: Vec<String> = (0..=columns.len())
+    let arrays: Vec<String> = (0..n_keys + columns.len())
         .map(|i| format!("${}::text[]", i + 1))
         .collect();
-    let aliases: Vec<String> = (0..columns.len()).map(|i| format!("c{i}")).collect();
+    let aliases: Vec<String> = (0..n_keys)
+        .map(|i| format!("k{i}"))
+        .chain((0..columns.len()).map(|i| format!("c{i}")))
+        .collect();
+    let key_match: Vec<String> = keys
+        .iter()
+        .zip(&key_types)
+        .enumerate()
+        .map(|(i, (k, ty))| format!("{k} = v.k{i}::{ty}"))
+        .collect();
     let update_sql = format!(
         "UPDATE {qualified} AS t SET {sets}
-           FROM unnest({arrays}) AS v(k, {aliases})
-          WHERE t.{key} = v.k::{key_type}",
+           FROM unnest({arrays}) AS v({aliases})
+          WHERE {key_match}",
         sets = sets.join(", "),
         arrays = arrays.join(", "),
         aliases = aliases.join(", "),
-        key = key_quoted,
+        key_match = key_match.join(" AND "),
     );
     Ok(ResolvedTable {
         name: table.to_owned(),
         qualified,
         oid,
         key_quoted,
-        key_type,
         columns,
         row_filter,
         select_sql,
@@ -223,36 +260,46 @@ pub async fn resolve(
 
 /// Rows the run will mask (those with a key, matching the whereClause).
 pub async fn count_rows(conn: &mut PgConnection, t: &ResolvedTable) -> Result<i64, sqlx::Error> {
+    let not_null: Vec<String> = t
+        .key_quoted
+        .iter()
+        .map(|k| format!("t.{k} IS NOT NULL"))
+        .collect();
     let sql = format!(
-        "SELECT count(*) FROM {} AS t WHERE t.{} IS NOT NULL{}",
-        t.qualified, t.key_quoted, t.row_filter
+        "SELECT count(*) FROM {} AS t WHERE {}{}",
+        t.qualified,
+        not_null.join(" AND "),
+        t.row_filter
     );
     sqlx::query_scalar(&sql).fetch_one(conn).await
 }
 
-/// One row of a batch: its key and the masked columns' values, as text.
+/// One row of a batch: its key's values and the masked columns' values, as text.
 #[derive(Debug, Clone)]
 pub struct BatchRow {
-    pub key: String,
+    pub key: Vec<String>,
     pub values: Vec<Option<String>>,
 }
 
-/// The next `limit` rows after `after` in key order.
+/// The next `limit` rows after the key `after` in key order.
 pub async fn read_batch(
     conn: &mut PgConnection,
     t: &ResolvedTable,
-    after: Option<String>,
+    after: Option<Vec<String>>,
     limit: i64,
 ) -> Result<Vec<BatchRow>, sqlx::Error> {
-    let rows: Vec<PgRow> = sqlx::query(&t.select_sql)
-        .bind(after)
-        .bind(limit)
-        .fetch_all(conn)
-        .await?;
+    let n_keys = t.key_quoted.len();
+    let mut query = sqlx::query(&t.select_sql);
+    for i in 0..n_keys {
+        query = query.bind(after.as_ref().map(|a| a[i].clone()));
+    }
+    let rows: Vec<PgRow> = query.bind(limit).fetch_all(conn).await?;
     rows.iter()
         .map(|r| {
-            let key: String = r.try_get(0)?;
-            let values = (1..=t.columns.len())
+            let key = (0..n_keys)
+                .map(|i| r.try_get::<String, _>(i))
+                .collect::<Result<_, _>>()?;
+            let values = (n_keys..n_keys + t.columns.len())
                 .map(|i| r.try_get::<Option<String>, _>(i))
                 .collect::<Result<_, _>>()?;
             Ok(BatchRow { key, values })
@@ -267,7 +314,9 @@ pub async fn write_batch(
     rows: &[BatchRow],
 ) -> Result<u64, sqlx::Error> {
     let mut query = sqlx::query::<sqlx::Postgres>(&t.update_sql);
-    query = query.bind(rows.iter().map(|r| r.key.clone()).collect::<Vec<_>>());
+    for k in 0..t.key_quoted.len() {
+        query = query.bind(rows.iter().map(|r| r.key[k].clone()).collect::<Vec<_>>());
+    }
     for i in 0..t.columns.len() {
         query = query.bind(
             rows.iter()

@@ -592,3 +592,80 @@ async fn num_input_streams_masks_tables_at_once_and_a_cancel_stops_them_all() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// A table whose primary key has several columns is read in the key's order with a row comparison
+/// and written back by the whole key: every row masked once, batches crossing key boundaries.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_table_with_a_composite_primary_key_is_masked_once_per_row() {
+    use maskd::masking::algorithms::{Algorithm, MaskingKey};
+    let app = spawn_app_with(Settings {
+        workers: 1,
+        ..Default::default()
+    })
+    .await;
+    let rs = app.create_ruleset().await;
+    for sql in [
+        "CREATE TABLE target.lines (order_id int, line_no smallint, region text, buyer text,
+             PRIMARY KEY (region, order_id, line_no))",
+        "INSERT INTO target.lines SELECT g / 7, g % 7, (ARRAY['eu', 'us', 'apac'])[1 + g % 3], 'Buyer' || g
+           FROM generate_series(1, 2500) g",
+        "CREATE TABLE target.lines_original AS SELECT * FROM target.lines",
+    ] {
+        sqlx::query(sql).execute(&app.pool).await.unwrap();
+    }
+    app.mask_columns(rs, "lines", &[("buyer", "FirstNameLookup")])
+        .await;
+    let job = app
+        .post(
+            "/masking-jobs",
+            json!({"jobName": "lines", "rulesetId": rs, "databaseMaskingOptions": {"commitSize": 300}}),
+        )
+        .await
+        .body["maskingJobId"]
+        .as_i64()
+        .unwrap();
+    let id = app.submit(job).await;
+    let last = watch(&app, id, ended).await.pop().unwrap();
+    assert_eq!(last["status"], "SUCCEEDED", "{last}");
+    assert_eq!(
+        (last["rowsMasked"].as_i64(), last["rowsTotal"].as_i64()),
+        (Some(2500), Some(2500))
+    );
+    let key = MaskingKey::new(b"test-secret-key");
+    let pairs: Vec<(String, String)> = sqlx::query_as(
+        "SELECT o.buyer, l.buyer FROM target.lines_original o
+           JOIN target.lines l USING (region, order_id, line_no)",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(pairs.len(), 2500);
+    for (from, to) in pairs {
+        let once = Algorithm::FirstNameLookup
+            .mask(&key, Some(&from))
+            .unwrap()
+            .unwrap();
+        assert_eq!(to, once, "{from} masked exactly once");
+    }
+    // A key column cannot be masked itself.
+    app.mask_columns(rs, "lines_original", &[("line_no", "NumberMinMax")])
+        .await;
+    sqlx::query("ALTER TABLE target.lines_original ADD PRIMARY KEY (order_id, line_no, region)")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let id = app.submit(job).await;
+    let last = watch(&app, id, ended).await.pop().unwrap();
+    assert_eq!(last["status"], "FAILED", "{last}");
+    let events = app
+        .get(&format!("/execution-events?execution_id={id}"))
+        .await
+        .body;
+    let cause = events["responseList"][0]["cause"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        cause.contains("'line_no'") && cause.contains("cannot itself be masked"),
+        "{events}"
+    );
+}

@@ -194,7 +194,7 @@ async fn mask_table(
         .iter()
         .map(|c| (c.algorithm, c.max_chars))
         .collect();
-    let mut after: Option<String> = None;
+    let mut after: Option<Vec<String>> = None;
     let mut done = 0;
     let mut uncommitted = 0;
     conn.execute("BEGIN").await?;
