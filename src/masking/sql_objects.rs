@@ -5,7 +5,7 @@
 use sqlx::postgres::PgConnection;
 
 use super::copy_table::CopiedTable;
-use super::table_sql::ResolvedTable;
+use super::table_sql::{self, ResolvedTable, TableError};
 use crate::sql_error::{self, sqlstate::*};
 use crate::types::target::FoundSqlObject;
 
@@ -103,6 +103,33 @@ pub async fn indexes(
     .bind(t.qualified.to_owned())
     .fetch_all(conn)
     .await
+}
+
+/// The column a run adds to a table without a key, to read and write its rows by: an identity, so
+/// that each row is numbered once and keeps its number when updated (a physical position, `ctid`,
+/// would move), made unique so that it is read in order through an index; dropped when the run
+/// ends. Adding it rewrites the table.
+pub async fn row_id_column(
+    conn: &mut PgConnection,
+    schema: &str,
+    table: &str,
+    column: &str,
+) -> Result<FoundSqlObject, TableError> {
+    let (_, qualified) = table_sql::find_table(conn, schema, table).await?;
+    let quoted: String = sqlx::query_scalar("SELECT quote_ident($1)")
+        .bind(column)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(FoundSqlObject {
+        object_type: "COLUMN".into(),
+        object_name: column.to_owned(),
+        table_name: qualified.clone(),
+        disable_sql: format!(
+            "ALTER TABLE {qualified} ADD COLUMN {quoted} bigint GENERATED ALWAYS AS IDENTITY UNIQUE"
+        ),
+        restore_sql: format!("ALTER TABLE {qualified} DROP COLUMN IF EXISTS {quoted}"),
+        validate_sql: None,
+    })
 }
 
 /// Runs a restore statement; an object that is already back (its disable never ran) counts as

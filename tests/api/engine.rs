@@ -372,36 +372,6 @@ async fn unmaskable_values_are_counted_and_end_in_warning_or_fail_immediately() 
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_table_without_a_key_fails_clearly() {
-    let app = spawn_app_with(Settings {
-        workers: 1,
-        ..Default::default()
-    })
-    .await;
-    create_customers(&app, 10).await;
-    let job = create_masking_job(&app, json!({})).await;
-    sqlx::query("ALTER TABLE target.orders DROP CONSTRAINT orders_pkey")
-        .execute(&app.pool)
-        .await
-        .unwrap();
-    let id = app.submit(job).await;
-    let last = watch(&app, id, ended).await.pop().unwrap();
-    assert_eq!(last["status"], "FAILED");
-    let events = app
-        .get(&format!("/execution-events?execution_id={id}"))
-        .await
-        .body;
-    let cause = events["responseList"][0]["cause"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    assert!(
-        cause.contains("orders") && cause.contains("keyColumn"),
-        "{cause}"
-    );
-}
-
 /// A run whose target goes away mid-run fails, and names in an event the SQL objects it left
 /// disabled and why they are not back (its restore could not reach the target either).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -668,4 +638,62 @@ async fn a_table_with_a_composite_primary_key_is_masked_once_per_row() {
         cause.contains("'line_no'") && cause.contains("cannot itself be masked"),
         "{events}"
     );
+}
+
+/// A table without any key is masked through a temporary identity column: every row once (even
+/// rows identical in every column), and the column gone when the run ends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_table_without_a_key_is_masked_once_per_row_through_a_temporary_row_number() {
+    use maskd::masking::algorithms::{Algorithm, MaskingKey};
+    let app = spawn_app_with(Settings {
+        workers: 1,
+        ..Default::default()
+    })
+    .await;
+    let rs = app.create_ruleset().await;
+    for sql in [
+        "CREATE TABLE target.visits (visitor text, page text)",
+        // Each row three times: nothing tells the copies apart but their position.
+        "INSERT INTO target.visits SELECT 'Visitor' || (g % 500), '/p' || (g % 500)
+           FROM generate_series(1, 1500) g",
+    ] {
+        sqlx::query(sql).execute(&app.pool).await.unwrap();
+    }
+    app.mask_columns(rs, "visits", &[("visitor", "FirstNameLookup")])
+        .await;
+    let job = app
+        .post(
+            "/masking-jobs",
+            json!({"jobName": "visits", "rulesetId": rs, "databaseMaskingOptions": {"commitSize": 200}}),
+        )
+        .await
+        .body["maskingJobId"]
+        .as_i64()
+        .unwrap();
+    let id = app.submit(job).await;
+    let last = watch(&app, id, ended).await.pop().unwrap();
+    assert_eq!(last["status"], "SUCCEEDED", "{last}");
+    assert_eq!(last["rowsMasked"], 1500);
+    let key = MaskingKey::new(b"test-secret-key");
+    let rows: Vec<(String, String)> = sqlx::query_as("SELECT visitor, page FROM target.visits")
+        .fetch_all(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 1500);
+    for (visitor, page) in rows {
+        let original = format!("Visitor{}", &page[2..]);
+        let once = Algorithm::FirstNameLookup
+            .mask(&key, Some(&original))
+            .unwrap()
+            .unwrap();
+        assert_eq!(visitor, once, "{page}: masked exactly once");
+    }
+    let columns: Vec<String> = sqlx::query_scalar(
+        "SELECT attname::text FROM pg_attribute
+          WHERE attrelid = 'target.visits'::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(columns, ["visitor", "page"], "the row numbers are gone");
 }

@@ -13,7 +13,8 @@ use tokio_util::sync::CancellationToken;
 use super::{RunContext, RunError};
 use crate::engine::sql_objects;
 use crate::masking::algorithms::{Algorithm, MaskingKey};
-use crate::masking::table_sql::{self, BatchRow, ColumnRule, ResolvedTable};
+use crate::masking::sql_objects as catalog;
+use crate::masking::table_sql::{self, BatchRow, ColumnRule, ResolvedTable, TableError};
 use crate::masking::target;
 use crate::store::jobs::{MaskingJob, MaskingJobScript};
 use crate::store::table_metadata;
@@ -50,8 +51,8 @@ impl InPlaceMasking {
         let schema = ctx.target.schema().to_owned();
         let mut tables = Vec::with_capacity(plans.len());
         let mut rows_total = 0;
-        for p in plans {
-            let t = table_sql::resolve(
+        for mut p in plans {
+            let resolved = table_sql::resolve(
                 &mut conn,
                 &schema,
                 &p.table_name,
@@ -59,7 +60,29 @@ impl InPlaceMasking {
                 p.where_clause.as_deref(),
                 &p.rules,
             )
-            .await?;
+            .await;
+            let t = match resolved {
+                Err(TableError::NoKey(_)) => {
+                    // No key of its own: one added for the run, recorded and dropped like the
+                    // other SQL objects a run touches.
+                    let column = format!("maskd_row_{}", ctx.execution.execution_id);
+                    let found =
+                        catalog::row_id_column(&mut conn, &schema, &p.table_name, &column).await?;
+                    sql_objects::disable(ctx, &mut conn, vec![found]).await?;
+                    tracing::info!(table = %p.table_name, %column, "row numbers added: the table has no key");
+                    p.key_column = Some(column);
+                    table_sql::resolve(
+                        &mut conn,
+                        &schema,
+                        &p.table_name,
+                        p.key_column.as_deref(),
+                        p.where_clause.as_deref(),
+                        &p.rules,
+                    )
+                    .await?
+                }
+                other => other?,
+            };
             let n = table_sql::count_rows(&mut conn, &t).await?;
             rows_total += n;
             tables.push((p, t, n));
