@@ -63,6 +63,10 @@ struct NewExecution {
     source_connector_id: Option<Int>,
     #[schema(schema_with = crate::types::schema::connector_type)]
     connector_type: Option<String>,
+    /// A maskd extension: true makes an in-place run mask every row again instead of continuing
+    /// after what the job's last FAILED or CANCELLED execution committed (for a target refreshed
+    /// from production since). Default false.
+    start_over: Option<bool>,
 }
 
 /// Runs a masking job: a new QUEUED execution, claimed by a free worker on any instance.
@@ -98,6 +102,7 @@ pub async fn create(
         target_connector_id: body.target_connector_id.map(|i| i.0),
         source_connector_id: body.source_connector_id.map(|i| i.0),
         connector_type: body.connector_type,
+        start_over: body.start_over.unwrap_or(false),
     };
     match executions::create(&state.pool, &submission).await {
         Ok(Some(execution)) => {

@@ -42,6 +42,11 @@ pub enum Event {
         object: String,
         reason: String,
     },
+    /// The run continues after the rows execution `from` committed, in `tables` tables.
+    Resumed {
+        from: i64,
+        tables: Vec<String>,
+    },
 }
 
 impl Event {
@@ -123,6 +128,17 @@ impl Event {
                 Severity::Error,
                 format!("cannot restore {object}: {reason}"),
             ),
+            Event::Resumed { from, tables } => NewEvent {
+                count: Some(tables.len() as i64),
+                ..plain(
+                    EventType::ExecutionResumed,
+                    Severity::Info,
+                    format!(
+                        "continuing after the rows execution {from} committed in {}; those rows are not masked again (submit with startOver true to mask every row again)",
+                        tables.join(", ")
+                    ),
+                )
+            },
         }
     }
 }

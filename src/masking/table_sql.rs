@@ -78,8 +78,7 @@ pub struct ResolvedTable {
     /// The key's columns, quoted (one, or a composite primary key's in index order).
     pub key_quoted: Vec<String>,
     pub columns: Vec<ResolvedColumn>,
-    /// `AND (<whereClause>)`, or nothing: which rows of the table are masked.
-    row_filter: String,
+    count_sql: String,
     select_sql: String,
     update_sql: String,
 }
@@ -205,11 +204,8 @@ pub async fn resolve(
         .enumerate()
         .map(|(i, ty)| format!("${}::text::{ty}", i + 1))
         .collect();
-    let select_sql = format!(
-        "SELECT {cols} FROM {qualified} AS t
-          WHERE {not_null} AND ($1::text IS NULL OR ({keys}) > ({after})){row_filter}
-          ORDER BY {keys} LIMIT ${limit}",
-        cols = select_list.join(", "),
+    let rows_after = format!(
+        "{not_null} AND ($1::text IS NULL OR ({keys}) > ({after})){row_filter}",
         not_null = keys
             .iter()
             .map(|k| format!("{k} IS NOT NULL"))
@@ -217,6 +213,13 @@ pub async fn resolve(
             .join(" AND "),
         keys = keys.join(", "),
         after = after.join(", "),
+    );
+    let count_sql = format!("SELECT count(*) FROM {qualified} AS t WHERE {rows_after}");
+    let select_sql = format!(
+        "SELECT {cols} FROM {qualified} AS t WHERE {rows_after}
+          ORDER BY {keys} LIMIT ${limit}",
+        cols = select_list.join(", "),
+        keys = keys.join(", "),
         limit = n_keys + 1,
     );
     let sets: Vec<String> = columns
@@ -252,26 +255,24 @@ pub async fn resolve(
         oid,
         key_quoted,
         columns,
-        row_filter,
+        count_sql,
         select_sql,
         update_sql,
     })
 }
 
-/// Rows the run will mask (those with a key, matching the whereClause).
-pub async fn count_rows(conn: &mut PgConnection, t: &ResolvedTable) -> Result<i64, sqlx::Error> {
-    let not_null: Vec<String> = t
-        .key_quoted
-        .iter()
-        .map(|k| format!("t.{k} IS NOT NULL"))
-        .collect();
-    let sql = format!(
-        "SELECT count(*) FROM {} AS t WHERE {}{}",
-        t.qualified,
-        not_null.join(" AND "),
-        t.row_filter
-    );
-    sqlx::query_scalar(&sql).fetch_one(conn).await
+/// Rows the run will mask after the key `after` (all, when None): those with a key, matching the
+/// whereClause.
+pub async fn count_rows(
+    conn: &mut PgConnection,
+    t: &ResolvedTable,
+    after: Option<&[String]>,
+) -> Result<i64, sqlx::Error> {
+    let mut query = sqlx::query_scalar(&t.count_sql);
+    for i in 0..t.key_quoted.len() {
+        query = query.bind(after.map(|a| a[i].clone()));
+    }
+    query.fetch_one(conn).await
 }
 
 /// One row of a batch: its key's values and the masked columns' values, as text.

@@ -70,6 +70,10 @@ pub struct Execution {
     /// API).
     #[serde(skip)]
     pub worker_id: Option<String>,
+    /// Submitted with `startOver` (a maskd extension): an in-place run does not continue after
+    /// what the job's last FAILED or CANCELLED execution committed.
+    #[serde(skip)]
+    pub start_over: bool,
 }
 
 impl Resource for Execution {
@@ -81,7 +85,7 @@ impl Resource for Execution {
 
 const COLUMNS: &str = "execution_id, job_id, connector_type, source_connector_id, target_connector_id, status, \
      rows_masked, rows_total, bytes_processed, bytes_total, start_time, end_time, submit_time, cancel_time, \
-     cancel_graceful, worker_id";
+     cancel_graceful, worker_id, start_over";
 
 /// The connector fields of a new execution (multi-tenant jobs only).
 #[derive(Debug, Default, Clone)]
@@ -90,6 +94,7 @@ pub struct Submission {
     pub target_connector_id: Option<i64>,
     pub source_connector_id: Option<i64>,
     pub connector_type: Option<String>,
+    pub start_over: bool,
 }
 
 /// Creates a QUEUED execution, if the job (masking or profile) exists and the connector fields suit
@@ -103,8 +108,8 @@ pub async fn create(
 ) -> Result<Option<Execution>, sqlx::Error> {
     let sql = format!(
         "WITH created AS (
-             INSERT INTO executions (job_id, connector_type, source_connector_id, target_connector_id)
-             SELECT j.job_id, $2, $3, $4 FROM jobs j
+             INSERT INTO executions (job_id, connector_type, source_connector_id, target_connector_id, start_over)
+             SELECT j.job_id, $2, $3, $4, $5 FROM jobs j
                LEFT JOIN masking_jobs m ON m.masking_job_id = j.job_id
                LEFT JOIN profile_jobs p ON p.profile_job_id = j.job_id
               WHERE j.job_id = $1
@@ -120,6 +125,7 @@ pub async fn create(
         .bind(&s.connector_type)
         .bind(s.source_connector_id)
         .bind(s.target_connector_id)
+        .bind(s.start_over)
         .fetch_optional(db)
         .await
 }

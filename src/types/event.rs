@@ -18,16 +18,19 @@ pub enum EventType {
     /// A restored foreign key is NOT VALID: existing rows break it.
     ConstraintNotValidated,
     SqlObjectRestoreFailed,
+    /// An in-place run continues after what an earlier execution of its job committed.
+    ExecutionResumed,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 6] = [
+    pub const ALL: [EventType; 7] = [
         EventType::JobAborted,
         EventType::ExecutionFailed,
         EventType::UnmaskedData,
         EventType::SqlObjectsLeftDisabled,
         EventType::ConstraintNotValidated,
         EventType::SqlObjectRestoreFailed,
+        EventType::ExecutionResumed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -38,6 +41,7 @@ impl EventType {
             EventType::SqlObjectsLeftDisabled => "SQL_OBJECTS_LEFT_DISABLED",
             EventType::ConstraintNotValidated => "CONSTRAINT_NOT_VALIDATED",
             EventType::SqlObjectRestoreFailed => "SQL_OBJECT_RESTORE_FAILED",
+            EventType::ExecutionResumed => "EXECUTION_RESUMED",
         }
     }
 }

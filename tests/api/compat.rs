@@ -773,8 +773,9 @@ async fn the_openapi_schemas_have_exactly_delphixs_fields() {
         expected.remove("password");
         assert_eq!(properties(schema), expected, "{model}");
     }
-    // What maskd is sent: only Delphix's field names, plus maskd's one extension.
-    let extensions = BTreeSet::from(["applicationName".to_owned()]); // an environment's application, by name
+    // What maskd is sent: only Delphix's field names, plus maskd's two extensions: an
+    // environment's application by name, and an execution's choice to start over.
+    let extensions = BTreeSet::from(["applicationName".to_owned(), "startOver".to_owned()]);
     let mut bodies = 0;
     for (name, schema) in schemas {
         let Some(model) = name

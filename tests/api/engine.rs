@@ -697,3 +697,97 @@ async fn a_table_without_a_key_is_masked_once_per_row_through_a_temporary_row_nu
     .unwrap();
     assert_eq!(columns, ["visitor", "page"], "the row numbers are gone");
 }
+
+/// A job run again after a cancel continues after the rows the cancelled run committed: every row
+/// is updated exactly once across the runs (the table's trigger counts updates per row), even when
+/// the first run's last commit was left pending, as by a crash between the target's COMMIT and
+/// its record; `startOver` masks every row again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_re_run_after_a_cancel_masks_only_the_rows_not_yet_committed() {
+    let app = spawn_app_with(Settings {
+        workers: 1,
+        ..Default::default()
+    })
+    .await;
+    const ROWS: i64 = 50_000;
+    create_customers(&app, ROWS).await;
+    let job =
+        create_masking_job(&app, json!({"commitSize": 500, "disableConstraints": true})).await;
+    let first = app.submit(job).await;
+    watch(&app, first, |e| {
+        e["rowsMasked"].as_i64().unwrap_or(0) > 2_000
+    })
+    .await;
+    let cancel = app
+        .cancel(first, "?expectedStatus=RUNNING&graceful=true")
+        .await;
+    assert_eq!(cancel.body["status"], "CANCELLED", "{cancel:?}");
+    watch(&app, first, ended).await;
+    let done_first: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM target.customers WHERE updated_count = 1")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert!(
+        done_first > 0 && done_first < ROWS,
+        "cancelled part-way: {done_first}"
+    );
+
+    // As if the run had crashed between the target's COMMIT of its last batch and its record: the
+    // last committed key is pending, with a transaction the target committed.
+    let committed_xid: i64 = {
+        use sqlx::{Connection, Executor};
+        let mut c = sqlx::PgConnection::connect(&app.db.url()).await.unwrap();
+        c.execute("BEGIN").await.unwrap();
+        let xid: i64 = sqlx::query_scalar("SELECT txid_current()")
+            .fetch_one(&mut c)
+            .await
+            .unwrap();
+        c.execute("COMMIT").await.unwrap();
+        xid
+    };
+    let pending = sqlx::query(
+        "UPDATE execution_table_commits
+            SET pending_key = committed_key, pending_xid = $2, committed_key = ARRAY['1']
+          WHERE execution_id = $1 AND table_name = 'customers' AND committed_key IS NOT NULL",
+    )
+    .bind(first)
+    .bind(committed_xid)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(pending.rows_affected(), 1);
+
+    let second = app.submit(job).await;
+    let last = watch(&app, second, ended).await.pop().unwrap();
+    assert_eq!(last["status"], "SUCCEEDED", "{last}");
+    assert_eq!(
+        last["rowsTotal"].as_i64().unwrap(),
+        ROWS - done_first + ROWS / 2,
+        "only the customers not yet masked (and every order: none was reached): {last}"
+    );
+    let types = app.event_types(second).await;
+    assert!(types.iter().any(|t| t == "EXECUTION_RESUMED"), "{types:?}");
+    let counts: Vec<(i32, i64)> = sqlx::query_as(
+        "SELECT updated_count, count(*) FROM target.customers GROUP BY 1 ORDER BY 1",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(counts, [(1, ROWS)], "every customer masked exactly once");
+
+    // startOver masks every row again.
+    let again = app
+        .post("/executions", json!({"jobId": job, "startOver": true}))
+        .await;
+    assert_eq!(again.status, StatusCode::CREATED, "{again:?}");
+    let id = again.body["executionId"].as_i64().unwrap();
+    let last = watch(&app, id, ended).await.pop().unwrap();
+    assert_eq!(last["rowsTotal"].as_i64(), Some(ROWS + ROWS / 2), "{last}");
+    let twice: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM target.customers WHERE updated_count = 2")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(twice, ROWS);
+}

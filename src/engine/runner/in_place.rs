@@ -4,6 +4,7 @@
 //! batch, committing every `commitSize` rows; then the postscript. `numInputStreams` tables are
 //! masked at once, each stream on its own target connection taking the next table when done.
 
+use std::collections::HashMap;
 use std::sync::Mutex;
 
 use sqlx::Executor;
@@ -11,11 +12,13 @@ use sqlx::postgres::PgConnection;
 use tokio_util::sync::CancellationToken;
 
 use super::{RunContext, RunError};
+use crate::engine::events::{self, Event};
 use crate::engine::sql_objects;
 use crate::masking::algorithms::{Algorithm, MaskingKey};
 use crate::masking::sql_objects as catalog;
 use crate::masking::table_sql::{self, BatchRow, ColumnRule, ResolvedTable, TableError};
 use crate::masking::target;
+use crate::store::commits;
 use crate::store::jobs::{MaskingJob, MaskingJobScript};
 use crate::store::table_metadata;
 use crate::types::ExecutionStatus;
@@ -34,6 +37,8 @@ struct TablePlan {
     key_column: Option<String>,
     where_clause: Option<String>,
     rules: Vec<ColumnRule>,
+    /// The key after which an earlier execution's commits end: only the rows after it are masked.
+    resume_after: Option<Vec<String>>,
 }
 
 /// A table ready to mask: its plan, what the target said of it, and its rows.
@@ -49,8 +54,10 @@ impl InPlaceMasking {
         let plans = plan(ctx, job.ruleset_id).await?;
         let mut conn = ctx.connect_target().await?;
         let schema = ctx.target.schema().to_owned();
+        let resume = resume_points(ctx, &mut conn).await?;
         let mut tables = Vec::with_capacity(plans.len());
         let mut rows_total = 0;
+        let mut resumed = vec![];
         for mut p in plans {
             let resolved = table_sql::resolve(
                 &mut conn,
@@ -70,6 +77,15 @@ impl InPlaceMasking {
                         catalog::row_id_column(&mut conn, &schema, &p.table_name, &column).await?;
                     sql_objects::disable(ctx, &mut conn, vec![found]).await?;
                     tracing::info!(table = %p.table_name, %column, "row numbers added: the table has no key");
+                    if let Some((from, _)) = resume
+                        .as_ref()
+                        .filter(|(_, r)| r.contains_key(&p.table_name))
+                    {
+                        return Err(RunError::Failed(format!(
+                            "table '{}' has no key, so the rows execution {from} masked cannot be told from the others: give it a primary key or a keyColumn, or submit with startOver true to mask every row again (only after refreshing the target)",
+                            p.table_name
+                        )));
+                    }
                     p.key_column = Some(column);
                     table_sql::resolve(
                         &mut conn,
@@ -83,9 +99,34 @@ impl InPlaceMasking {
                 }
                 other => other?,
             };
-            let n = table_sql::count_rows(&mut conn, &t).await?;
+            p.resume_after = resume
+                .as_ref()
+                .and_then(|(_, r)| r.get(&p.table_name).cloned());
+            if let Some(key) = &p.resume_after {
+                let recorded = commits::inherit(
+                    &ctx.instance.pool,
+                    ctx.execution.execution_id,
+                    ctx.instance.worker_id(),
+                    &p.table_name,
+                    key,
+                )
+                .await?;
+                if !recorded {
+                    return Err(RunError::Stopped);
+                }
+                resumed.push(p.table_name.clone());
+            }
+            let n = table_sql::count_rows(&mut conn, &t, p.resume_after.as_deref()).await?;
             rows_total += n;
             tables.push((p, t, n));
+        }
+        if let Some((from, _)) = resume {
+            tracing::info!(from, tables = ?resumed, "continuing after what an earlier execution committed");
+            let event = Event::Resumed {
+                from,
+                tables: resumed,
+            };
+            events::record(ctx.instance, ctx.execution.execution_id, &event).await;
         }
         let streams = (job.num_input_streams.max(1) as usize).clamp(1, tables.len().max(1));
         tracing::info!(tables = tables.len(), rows_total, streams, target = %ctx.target.describe(), "counted");
@@ -192,6 +233,7 @@ async fn plan(ctx: &RunContext<'_>, ruleset_id: i64) -> Result<Vec<TablePlan>, R
                 key_column: c.key_column.clone(),
                 where_clause: c.where_clause.clone(),
                 rules: vec![],
+                resume_after: None,
             });
         }
         plans.last_mut().expect("pushed").rules.push(ColumnRule {
@@ -217,7 +259,7 @@ async fn mask_table(
         .iter()
         .map(|c| (c.algorithm, c.max_chars))
         .collect();
-    let mut after: Option<Vec<String>> = None;
+    let mut after: Option<Vec<String>> = p.resume_after.clone();
     let mut done = 0;
     let mut uncommitted = 0;
     conn.execute("BEGIN").await?;
@@ -254,7 +296,14 @@ async fn mask_table(
         table_sql::write_batch(conn, t, &rows).await?;
         uncommitted += n;
         if uncommitted >= commit_size {
-            conn.execute("COMMIT; BEGIN").await?;
+            commit(
+                ctx,
+                conn,
+                &t.name,
+                after.as_deref().expect("a batch was read"),
+            )
+            .await?;
+            conn.execute("BEGIN").await?;
             uncommitted = 0;
         }
         done += n;
@@ -264,9 +313,96 @@ async fn mask_table(
             .add(n, p.component_id, done)
             .await?;
     }
-    conn.execute("COMMIT").await?;
+    match (uncommitted, after.as_deref()) {
+        (1.., Some(key)) => commit(ctx, conn, &t.name, key).await?,
+        _ => {
+            conn.execute("COMMIT").await?;
+        }
+    }
     tracing::info!(table = %t.name, rows = done, "table masked");
     Ok(done)
+}
+
+/// Commits the target's transaction, whose last row has the key `key`, recording it around the
+/// COMMIT: pending with the transaction's id before (fenced: a run that is no longer this
+/// worker's stops without committing), committed after. A crash between the two leaves it
+/// pending, and a resuming run asks the target whether that transaction committed.
+async fn commit(
+    ctx: &RunContext<'_>,
+    conn: &mut PgConnection,
+    table: &str,
+    key: &[String],
+) -> Result<(), RunError> {
+    let (pool, id) = (&ctx.instance.pool, ctx.execution.execution_id);
+    let xid: i64 = sqlx::query_scalar("SELECT txid_current()")
+        .fetch_one(&mut *conn)
+        .await?;
+    if !commits::record_pending(pool, id, ctx.instance.worker_id(), table, key, xid).await? {
+        return Err(RunError::Stopped);
+    }
+    conn.execute("COMMIT").await?;
+    commits::settle_pending(pool, id, table, xid, true).await?;
+    Ok(())
+}
+
+/// Where each table's rows committed by the job's last execution end, when that execution ended
+/// FAILED or CANCELLED on the same target and this one is not to start over: (that execution,
+/// table -> key). A commit it left pending is settled by asking the target whether its
+/// transaction committed.
+async fn resume_points(
+    ctx: &RunContext<'_>,
+    conn: &mut PgConnection,
+) -> Result<Option<(i64, HashMap<String, Vec<String>>)>, RunError> {
+    let execution = ctx.execution;
+    let pool = &ctx.instance.pool;
+    if execution.start_over {
+        return Ok(None);
+    }
+    let previous = commits::previous(
+        pool,
+        execution.job_id,
+        execution.execution_id,
+        execution.target_connector_id,
+    )
+    .await?;
+    let Some((from, ExecutionStatus::Failed | ExecutionStatus::Cancelled)) = previous else {
+        return Ok(None);
+    };
+    let mut points = HashMap::new();
+    for c in commits::of_execution(pool, from).await? {
+        let mut key = c.committed_key;
+        if let (Some(pending), Some(xid)) = (c.pending_key, c.pending_xid) {
+            let status: Option<String> = sqlx::query_scalar("SELECT txid_status($1)")
+                .bind(xid)
+                .fetch_one(&mut *conn)
+                .await?;
+            match status.as_deref() {
+                Some("committed") => {
+                    commits::settle_pending(pool, from, &c.table_name, xid, true).await?;
+                    key = Some(pending);
+                }
+                Some("aborted") => {
+                    commits::settle_pending(pool, from, &c.table_name, xid, false).await?;
+                }
+                Some(_) => {
+                    return Err(RunError::Failed(format!(
+                        "execution {from}'s last transaction on table '{}' (xid {xid}) is still open on the target: wait for it to end (or end its backend) and run the job again",
+                        c.table_name
+                    )));
+                }
+                None => {
+                    return Err(RunError::Failed(format!(
+                        "the target no longer knows whether execution {from}'s last commit on table '{}' (xid {xid}) happened, so where its masked rows end is unknown: submit with startOver true to mask every row again (only after refreshing the target)",
+                        c.table_name
+                    )));
+                }
+            }
+        }
+        if let Some(k) = key {
+            points.insert(c.table_name, k);
+        }
+    }
+    Ok(Some((from, points)))
 }
 
 /// Masks a batch in place; returns it with the count of values each column could not mask (the
