@@ -59,45 +59,40 @@ impl InPlaceMasking {
         let mut rows_total = 0;
         let mut resumed = vec![];
         for mut p in plans {
-            let resolved = table_sql::resolve(
-                &mut conn,
-                &schema,
-                &p.table_name,
-                p.key_column.as_deref(),
-                p.where_clause.as_deref(),
-                &p.rules,
-            )
-            .await;
-            let t = match resolved {
-                Err(TableError::NoKey(_)) => {
-                    // No key of its own: one added for the run, recorded and dropped like the
-                    // other SQL objects a run touches.
-                    let column = format!("maskd_row_{}", ctx.execution.execution_id);
-                    let found =
-                        catalog::row_id_column(&mut conn, &schema, &p.table_name, &column).await?;
-                    sql_objects::disable(ctx, &mut conn, vec![found]).await?;
-                    tracing::info!(table = %p.table_name, %column, "row numbers added: the table has no key");
-                    if let Some((from, _)) = resume
-                        .as_ref()
-                        .filter(|(_, r)| r.contains_key(&p.table_name))
-                    {
-                        return Err(RunError::Failed(format!(
-                            "table '{}' has no key, so the rows execution {from} masked cannot be told from the others: give it a primary key or a keyColumn, or submit with startOver true to mask every row again (only after refreshing the target)",
-                            p.table_name
-                        )));
+            // At most twice: a table without a key is resolved again by the key added for it.
+            let t = loop {
+                let resolved = table_sql::resolve(
+                    &mut conn,
+                    &schema,
+                    &p.table_name,
+                    p.key_column.as_deref(),
+                    p.where_clause.as_deref(),
+                    &p.rules,
+                )
+                .await;
+                match resolved {
+                    Err(TableError::NoKey(_)) if p.key_column.is_none() => {
+                        if let Some((from, _)) = resume
+                            .as_ref()
+                            .filter(|(_, r)| r.contains_key(&p.table_name))
+                        {
+                            return Err(RunError::Failed(format!(
+                                "table '{}' has no key, so the rows execution {from} masked cannot be told from the others: give it a primary key or a keyColumn, or submit with startOver true to mask every row again (only after refreshing the target)",
+                                p.table_name
+                            )));
+                        }
+                        // No key of its own: one added for the run, recorded and dropped like
+                        // the other SQL objects a run touches.
+                        let column = format!("maskd_row_{}", ctx.execution.execution_id);
+                        let found =
+                            catalog::row_id_column(&mut conn, &schema, &p.table_name, &column)
+                                .await?;
+                        sql_objects::disable(ctx, &mut conn, vec![found]).await?;
+                        tracing::info!(table = %p.table_name, %column, "row numbers added: the table has no key");
+                        p.key_column = Some(column);
                     }
-                    p.key_column = Some(column);
-                    table_sql::resolve(
-                        &mut conn,
-                        &schema,
-                        &p.table_name,
-                        p.key_column.as_deref(),
-                        p.where_clause.as_deref(),
-                        &p.rules,
-                    )
-                    .await?
+                    other => break other?,
                 }
-                other => other?,
             };
             p.resume_after = resume
                 .as_ref()
@@ -175,21 +170,10 @@ async fn stream(
             .await
             .start_component(p.component_id, n)
             .await?;
-        let found =
-            sql_objects::in_the_way(conn, &(&t).into(), &job.database_masking_options).await?;
-        sql_objects::disable(ctx, conn, found).await?;
-        let unmasked_before = ctx.unmasked_total();
+        let unmasked_before =
+            super::begin_table(ctx, conn, &(&t).into(), &job.database_masking_options).await?;
         let rows = mask_table(ctx, job, conn, &p, &t).await?;
-        let status = if ctx.unmasked_total() > unmasked_before {
-            ExecutionStatus::Warning
-        } else {
-            ExecutionStatus::Succeeded
-        };
-        ctx.progress
-            .lock()
-            .await
-            .end_component(p.component_id, rows, status)
-            .await?;
+        super::end_table(ctx, p.component_id, rows, unmasked_before).await?;
     }
 }
 

@@ -255,6 +255,39 @@ impl<'a> RunContext<'a> {
     }
 }
 
+/// Before a masking run works on a table: disables the SQL objects of it that the job's options
+/// name (recorded first). Returns the count of values left unmasked so far, for `end_table`.
+async fn begin_table(
+    ctx: &RunContext<'_>,
+    conn: &mut PgConnection,
+    table: &crate::masking::sql_objects::TableRef<'_>,
+    options: &crate::store::jobs::DatabaseMaskingOptions,
+) -> Result<i64, RunError> {
+    let found = super::sql_objects::in_the_way(conn, table, options).await?;
+    super::sql_objects::disable(ctx, conn, found).await?;
+    Ok(ctx.unmasked_total())
+}
+
+/// After a masking run did a table's `rows`: ends its component SUCCEEDED, or WARNING when values
+/// were left unmasked since `begin_table`.
+async fn end_table(
+    ctx: &RunContext<'_>,
+    component_id: i64,
+    rows: i64,
+    unmasked_before: i64,
+) -> Result<(), RunError> {
+    let status = if ctx.unmasked_total() > unmasked_before {
+        ExecutionStatus::Warning
+    } else {
+        ExecutionStatus::Succeeded
+    };
+    ctx.progress
+        .lock()
+        .await
+        .end_component(component_id, rows, status)
+        .await
+}
+
 /// Progress is written at least this often, so a cancel is also seen without its notification.
 const MAX_QUIET: Duration = Duration::from_millis(500);
 

@@ -21,7 +21,6 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use super::{RunContext, RunError};
-use crate::engine::sql_objects;
 use crate::masking::algorithms::{Algorithm, MaskingKey};
 use crate::masking::copy_table::{self, CopiedTable};
 use crate::masking::copy_text;
@@ -29,7 +28,6 @@ use crate::masking::table_sql::{self, ColumnRule};
 use crate::masking::target;
 use crate::store::jobs::MaskingJob;
 use crate::store::table_metadata;
-use crate::types::ExecutionStatus;
 
 /// Rows masked per blocking task and sent per message; a COPY spans `commitSize` rows.
 const MAX_BATCH: i64 = 10_000;
@@ -273,21 +271,10 @@ async fn stream(
             .await
             .start_component(p.component_id, n)
             .await?;
-        let found =
-            sql_objects::in_the_way(target, &(&t).into(), &job.database_masking_options).await?;
-        sql_objects::disable(ctx, target, found).await?;
-        let unmasked_before = ctx.unmasked_total();
+        let unmasked_before =
+            super::begin_table(ctx, target, &(&t).into(), &job.database_masking_options).await?;
         let rows = copy(ctx, job, source, target, &p, &t).await?;
-        let status = if ctx.unmasked_total() > unmasked_before {
-            ExecutionStatus::Warning
-        } else {
-            ExecutionStatus::Succeeded
-        };
-        ctx.progress
-            .lock()
-            .await
-            .end_component(p.component_id, rows, status)
-            .await?;
+        super::end_table(ctx, p.component_id, rows, unmasked_before).await?;
         schedule.done(t.target_oid);
     }
     Ok(())
