@@ -381,3 +381,56 @@ async fn a_killed_instances_on_the_fly_run_is_taken_over_its_target_restored_and
     .unwrap();
     assert_eq!(copied, (ROWS, ROWS));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_kill_the_re_run_masks_every_row_exactly_once() {
+    let app = spawn_app_with(Settings::default()).await;
+    create_customers(&app, 200_000).await;
+    // No disableTriggers: the table's trigger counts the updates of each row.
+    let job =
+        create_masking_job(&app, json!({"commitSize": 500, "disableConstraints": true})).await;
+    let mut doomed = Instance::start(&app, 1, 5).await;
+    let r = app
+        .client
+        .post(format!("{}/masking/api/executions", doomed.url))
+        .header("Authorization", &app.admin_token)
+        .json(&json!({"jobId": job}))
+        .send()
+        .await
+        .unwrap();
+    let id = r.json::<serde_json::Value>().await.unwrap()["executionId"]
+        .as_i64()
+        .unwrap();
+    watch(&app, id, |e| e["rowsMasked"].as_i64().unwrap_or(0) > 5_000).await;
+    let _survivor = Instance::start(&app, 1, 5).await;
+    doomed.signal("-KILL");
+    doomed.exit_code().await;
+    let last = watch(&app, id, ended).await.pop().unwrap();
+    assert_eq!(last["status"], "FAILED", "{last}");
+    let masked_before: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM target.customers WHERE updated_count = 1")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert!(
+        masked_before > 0 && masked_before < 200_000,
+        "{masked_before}"
+    );
+
+    let again = app.submit(job).await;
+    let last = watch(&app, again, ended).await.pop().unwrap();
+    assert_eq!(last["status"], "SUCCEEDED", "{last}");
+    let types = app.event_types(again).await;
+    assert!(types.iter().any(|t| t == "EXECUTION_RESUMED"), "{types:?}");
+    let counts: Vec<(i32, i64)> = sqlx::query_as(
+        "SELECT updated_count, count(*) FROM target.customers GROUP BY 1 ORDER BY 1",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        counts,
+        [(1, 200_000)],
+        "every row masked exactly once across the runs"
+    );
+}
