@@ -67,14 +67,13 @@ pub async fn resolve(
     let row_filter = table_sql::row_filter(table, where_clause)?;
     let (target_oid, target_qualified) =
         table_sql::find_table(target, target_schema, table).await?;
-    let target_columns: Vec<(String, String, i16, Option<i32>)> = sqlx::query_as(
-        "SELECT attname::text, quote_ident(attname), attnum,
-                CASE WHEN atttypid IN ('varchar'::regtype, 'bpchar'::regtype) AND atttypmod >= 4
-                     THEN atttypmod - 4 END
+    let target_columns: Vec<(String, String, i16, Option<i32>)> = sqlx::query_as(&format!(
+        "SELECT attname::text, quote_ident(attname), attnum, {}
            FROM pg_attribute
           WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped AND attgenerated = ''
           ORDER BY attnum",
-    )
+        table_sql::MAX_CHARS
+    ))
     .bind(Oid(target_oid))
     .fetch_all(&mut *target)
     .await?;

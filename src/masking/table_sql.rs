@@ -59,6 +59,9 @@ pub struct ResolvedColumn {
     pub algorithm: Algorithm,
 }
 
+/// A `pg_attribute` row's length limit in characters: `n` of `varchar(n)` and `char(n)`, else NULL.
+pub(super) const MAX_CHARS: &str = "CASE WHEN atttypid IN ('varchar'::regtype, 'bpchar'::regtype) AND atttypmod >= 4 THEN atttypmod - 4 END";
+
 /// Whether a masked value fits a column of at most `max_chars` characters. One that does not is
 /// left unmasked and counted, never cut short.
 pub fn fits(value: Option<&str>, max_chars: Option<i32>) -> bool {
@@ -102,15 +105,14 @@ pub async fn resolve(
     let row_filter = row_filter(table, where_clause)?;
     let (oid, qualified) = find_table(conn, schema, table).await?;
 
+    let column_sql = format!(
+        "SELECT quote_ident(attname), format_type(atttypid, atttypmod), attnum, {MAX_CHARS}
+           FROM pg_attribute WHERE attrelid = $1 AND attname = $2 AND attnum > 0 AND NOT attisdropped"
+    );
     let column = |name: String| {
-        sqlx::query_as::<_, (String, String, i16, Option<i32>)>(
-            "SELECT quote_ident(attname), format_type(atttypid, atttypmod), attnum,
-                    CASE WHEN atttypid IN ('varchar'::regtype, 'bpchar'::regtype) AND atttypmod >= 4
-                         THEN atttypmod - 4 END
-               FROM pg_attribute WHERE attrelid = $1 AND attname = $2 AND attnum > 0 AND NOT attisdropped",
-        )
-        .bind(sqlx::postgres::types::Oid(oid))
-        .bind(name)
+        sqlx::query_as::<_, (String, String, i16, Option<i32>)>(&column_sql)
+            .bind(sqlx::postgres::types::Oid(oid))
+            .bind(name)
     };
 
     // The key: the given key column if unique, else the primary key's columns.

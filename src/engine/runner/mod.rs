@@ -202,6 +202,13 @@ impl<'a> RunContext<'a> {
         Ok(conn)
     }
 
+    /// A target connection that cannot write: every transaction on it is read-only.
+    pub async fn connect_target_read_only(&self) -> Result<PgConnection, RunError> {
+        let mut conn = self.connect_target().await?;
+        make_read_only(&mut conn).await?;
+        Ok(conn)
+    }
+
     /// The backends of the target this run opened.
     pub(super) fn sessions(&self) -> Vec<i32> {
         self.sessions.lock().expect("not poisoned").clone()
@@ -214,11 +221,7 @@ impl<'a> RunContext<'a> {
             RunError::Failed("the job has no source connector to read from".into())
         })?;
         let mut conn = source.connect_as(&self.session_name()).await?;
-        sqlx::Executor::execute(
-            &mut conn,
-            "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY",
-        )
-        .await?;
+        make_read_only(&mut conn).await?;
         let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
             .fetch_one(&mut conn)
             .await?;
@@ -253,6 +256,12 @@ impl<'a> RunContext<'a> {
     pub fn unmasked_total(&self) -> i64 {
         self.unmasked.lock().expect("not poisoned").total()
     }
+}
+
+/// Makes every transaction of the session read-only.
+async fn make_read_only(conn: &mut PgConnection) -> Result<(), RunError> {
+    sqlx::Executor::execute(conn, "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY").await?;
+    Ok(())
 }
 
 /// Before a masking run works on a table: disables the SQL objects of it that the job's options

@@ -8,7 +8,6 @@ use std::sync::Mutex;
 
 use chrono::NaiveDate;
 use regex::Regex;
-use sqlx::Executor;
 use sqlx::postgres::PgConnection;
 
 use super::{RunContext, RunError};
@@ -56,7 +55,7 @@ impl Profiling {
         let settings = ctx.instance.profiling;
         let expressions = expressions(ctx, job.profile_set_id).await?;
         let plans = plan(ctx, job.ruleset_id).await?;
-        let mut conn = read_only(ctx).await?;
+        let mut conn = ctx.connect_target_read_only().await?;
         let schema = ctx.target.schema().to_owned();
         let mut tables = Vec::with_capacity(plans.len());
         let mut rows_total = 0;
@@ -72,7 +71,7 @@ impl Profiling {
         ctx.progress.lock().await.set_total(rows_total).await?;
         let mut conns = vec![conn];
         while conns.len() < streams {
-            conns.push(read_only(ctx).await?);
+            conns.push(ctx.connect_target_read_only().await?);
         }
         let queue = Mutex::new(tables.into_iter());
         let decide = Decide {
@@ -93,14 +92,6 @@ impl Profiling {
         }
         Ok(())
     }
-}
-
-/// A target session that cannot write: every transaction on it is read-only.
-async fn read_only(ctx: &RunContext<'_>) -> Result<PgConnection, RunError> {
-    let mut conn = ctx.connect_target().await?;
-    conn.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
-        .await?;
-    Ok(conn)
 }
 
 /// The profile set's expressions, compiled.
