@@ -52,6 +52,10 @@ pub struct Config {
     /// The share of a column's sampled values, in percent, that must match for a profile run to
     /// find the column (`MASKD_PROFILE_MATCH_PERCENT`).
     pub profile_match_percent: u32,
+    /// A table with at least this many rows to mask is split into chunks (`MASKD_CHUNK_MIN_ROWS`).
+    pub chunk_min_rows: u64,
+    /// Rows per chunk (`MASKD_CHUNK_ROWS`).
+    pub chunk_rows: u64,
 }
 
 /// How failed logins are throttled. Not read from the environment: the defaults are the documented
@@ -119,6 +123,14 @@ impl Config {
             parse_number(&get, "MASKD_PROFILE_SAMPLE_ROWS", 10_000, 100, 10_000_000)? as u32;
         let profile_match_percent =
             parse_number(&get, "MASKD_PROFILE_MATCH_PERCENT", 80, 1, 100)? as u32;
+        let chunk_min_rows = parse_number(
+            &get,
+            "MASKD_CHUNK_MIN_ROWS",
+            1_000_000,
+            1,
+            1_000_000_000_000,
+        )?;
+        let chunk_rows = parse_number(&get, "MASKD_CHUNK_ROWS", 100_000, 100, 1_000_000_000)?;
         let trusted_proxies = match get("MASKD_TRUSTED_PROXIES") {
             Some(text) => parse_networks("MASKD_TRUSTED_PROXIES", &text)?,
             None => vec![],
@@ -139,6 +151,8 @@ impl Config {
             login_throttle: LoginThrottle::default(),
             profile_sample_rows,
             profile_match_percent,
+            chunk_min_rows,
+            chunk_rows,
         })
     }
 }
@@ -205,6 +219,7 @@ mod tests {
             (c.profile_sample_rows, c.profile_match_percent),
             (10_000, 80)
         );
+        assert_eq!((c.chunk_min_rows, c.chunk_rows), (1_000_000, 100_000));
     }
 
     #[test]
@@ -226,6 +241,8 @@ mod tests {
             ("MASKD_TRUSTED_PROXIES", "10.0.0.0/33"),
             ("MASKD_PROFILE_MATCH_PERCENT", "0"),
             ("MASKD_PROFILE_MATCH_PERCENT", "101"),
+            ("MASKD_CHUNK_MIN_ROWS", "0"),
+            ("MASKD_CHUNK_ROWS", "99"),
             ("MASKD_PROFILE_SAMPLE_ROWS", "10"),
         ] {
             let err = config(&[(name, value)]).unwrap_err().to_string();

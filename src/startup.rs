@@ -14,7 +14,7 @@ use crate::api::{self, AppState};
 use crate::config::{Config, Secret};
 use crate::crypto::{self, Keys};
 use crate::db::{self, Db, DbError, PoolShares};
-use crate::engine::{Engine, EngineConfig, ProfilingSettings};
+use crate::engine::{ChunkSettings, Engine, EngineConfig, ProfilingSettings};
 use crate::metrics::Metrics;
 use crate::store;
 
@@ -93,6 +93,10 @@ impl Application {
                     profiling: ProfilingSettings {
                         sample_rows: i64::from(config.profile_sample_rows),
                         match_ratio: f64::from(config.profile_match_percent) / 100.0,
+                    },
+                    chunking: ChunkSettings {
+                        min_rows: config.chunk_min_rows as i64,
+                        rows: config.chunk_rows as i64,
                     },
                 },
                 metrics.clone(),

@@ -7,6 +7,7 @@ mod common;
 mod api {
     mod auth;
     mod cancel;
+    mod chunks;
     mod compat;
     mod console;
     mod deployment;

@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use super::{Running, Shared, lifecycle};
+use crate::store::chunks;
 use crate::store::executions::{self, CANCELLED_CHANNEL, SUBMITTED_CHANNEL};
 
 /// Without any notification, look for queued work this often (a lost notification delays work, it
@@ -39,10 +40,15 @@ pub(super) async fn listen(shared: Arc<Shared>, stop: CancellationToken) {
         match notification {
             Ok(n) if n.channel() == SUBMITTED_CHANNEL => shared.wake.notify_one(),
             Ok(n) => {
-                if let Ok(id) = n.payload().parse::<i64>()
-                    && let Some(running) = shared.running.lock().await.get(&id)
-                {
-                    running.stop("cancel notified");
+                if let Ok(id) = n.payload().parse::<i64>() {
+                    if let Some(running) = shared.running.lock().await.get(&id) {
+                        running.stop("cancel notified");
+                    }
+                    for (execution_id, helping) in shared.helping.lock().await.values() {
+                        if *execution_id == id {
+                            helping.stop("cancel notified");
+                        }
+                    }
                 }
             }
             Err(e) => {
@@ -56,7 +62,8 @@ pub(super) async fn listen(shared: Arc<Shared>, stop: CancellationToken) {
     }
 }
 
-/// Claims the oldest QUEUED execution whenever a slot is free, and runs it in `executions`.
+/// Claims the oldest QUEUED execution whenever a slot is free, and runs it in `executions`; when
+/// none is queued, the next chunk of a running execution, and masks it.
 pub(super) async fn claim_loop(
     shared: Arc<Shared>,
     stop: CancellationToken,
@@ -67,7 +74,7 @@ pub(super) async fn claim_loop(
         if stop.is_cancelled() {
             return;
         }
-        let busy = shared.running.lock().await.len() as u32;
+        let busy = (shared.running.lock().await.len() + shared.helping.lock().await.len()) as u32;
         if busy < shared.config.workers {
             match executions::claim(&instance.pool, instance.worker_id()).await {
                 Ok(Some(execution)) => {
@@ -104,7 +111,11 @@ pub(super) async fn claim_loop(
                     );
                     continue;
                 }
-                Ok(None) => {}
+                Ok(None) => match claim_chunk(&shared, &executions).await {
+                    Ok(true) => continue,
+                    Ok(false) => {}
+                    Err(e) => tracing::warn!(error = %e, "claiming a chunk failed; retrying"),
+                },
                 Err(e) => tracing::warn!(error = %e, "claiming failed; retrying"),
             }
         }
@@ -114,4 +125,50 @@ pub(super) async fn claim_loop(
             _ = tokio::time::sleep(POLL_INTERVAL) => {}
         }
     }
+}
+
+/// Claims the next chunk of a running execution, if any, and masks it in `executions`; whether
+/// one was claimed.
+async fn claim_chunk(
+    shared: &Arc<Shared>,
+    executions: &Arc<Mutex<JoinSet<()>>>,
+) -> Result<bool, sqlx::Error> {
+    let instance = &shared.instance;
+    let stale = instance.chunk_stale_after.as_secs_f64();
+    let Some(chunk) = chunks::claim(&instance.pool, instance.worker_id(), stale, None).await?
+    else {
+        return Ok(false);
+    };
+    instance.hold_chunk(chunk.chunk_id);
+    let stop = CancellationToken::new();
+    let span = tracing::info_span!(
+        "chunk",
+        executionId = chunk.execution_id,
+        table = %chunk.table_name,
+        chunk = chunk.chunk_no
+    );
+    let (chunk_id, execution_id) = (chunk.chunk_id, chunk.execution_id);
+    {
+        let mut helping = shared.helping.lock().await;
+        helping.insert(
+            chunk_id,
+            (
+                execution_id,
+                Running {
+                    stop: stop.clone(),
+                    span: span.clone(),
+                },
+            ),
+        );
+    }
+    let s = shared.clone();
+    executions.lock().await.spawn(
+        async move {
+            lifecycle::help(&s.instance, chunk, stop).await;
+            s.helping.lock().await.remove(&chunk_id);
+            s.wake.notify_one();
+        }
+        .instrument(span),
+    );
+    Ok(true)
 }

@@ -8,15 +8,16 @@
 //!
 //! `end_orphan` is the same from step 2, for an execution taken over from a dead instance.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
 
 use super::Instance;
 use super::events::{self, Event};
-use super::runner::{Job, RunContext, RunError, Runner};
+use super::runner::{self, Job, RunContext, RunError, Runner};
 use super::sql_objects::{self, Action, Settled};
 use crate::masking::target::Target;
+use crate::store::chunks::{self, Chunk};
 use crate::store::executions::{self, Execution};
 use crate::store::jobs::{self, JobKind, MaskingJob};
 use crate::store::profile_jobs::ProfileJob;
@@ -132,6 +133,12 @@ pub(super) async fn run(
         }
         Err(why) => (failed(instance, &execution, why.clone()).await, Err(why)),
     };
+    if !matches!(
+        end,
+        RunEnd::Completed { .. } | RunEnd::Elsewhere | RunEnd::Unknown
+    ) {
+        stop_chunk_workers(instance, execution.execution_id).await;
+    }
     let settled = sql_objects::settle(
         instance,
         execution.execution_id,
@@ -174,6 +181,7 @@ async fn run_job(
             }
         }
     }
+    ctx.release_chunks(None).await;
     let (unmasked_events, unmasked): (Vec<_>, bool) = {
         let unmasked = ctx.unmasked.lock().expect("not poisoned");
         (unmasked.events().collect(), !unmasked.is_empty())
@@ -236,6 +244,7 @@ pub(super) async fn end_orphan(instance: &Instance, orphan: Execution) -> Ended 
     let end = RunEnd::Orphaned {
         cancelled: orphan.status == ExecutionStatus::Cancelled,
     };
+    stop_chunk_workers(instance, orphan.execution_id).await;
     let settled = sql_objects::settle(
         instance,
         orphan.execution_id,
@@ -244,6 +253,99 @@ pub(super) async fn end_orphan(instance: &Instance, orphan: Execution) -> Ended 
     )
     .await;
     end_as(instance, &orphan, decide(&end, settled)).await
+}
+
+/// Before the SQL objects of an execution that did not complete are restored: its chunks are
+/// stopped, and the workers holding them waited for (at most until their heartbeats would have
+/// lapsed), so that nothing is restored under a worker still masking.
+async fn stop_chunk_workers(instance: &Instance, execution_id: i64) {
+    let pool = &instance.pool;
+    if let Err(e) = chunks::stop_all(pool, execution_id, "the execution ended").await {
+        tracing::warn!(error = %e, "cannot stop the execution's chunks");
+    }
+    let stale = instance.chunk_stale_after;
+    let deadline = Instant::now() + stale;
+    loop {
+        match chunks::held_by_live_workers(pool, execution_id, stale.as_secs_f64()).await {
+            Ok(0) => return,
+            Ok(_) if Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(20)).await
+            }
+            Ok(held) => {
+                tracing::warn!(
+                    held,
+                    "workers holding chunks of the execution did not stop in time"
+                );
+                return;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot learn whether chunk workers stopped");
+                return;
+            }
+        }
+    }
+}
+
+/// A free worker's part in an execution that another worker (maybe of this instance) runs: masks
+/// the chunk it claimed. That worker ends the execution; a failure here is recorded on the chunk,
+/// and fails the execution through it.
+pub(super) async fn help(instance: &Instance, chunk: Chunk, stop: CancellationToken) {
+    let pool = &instance.pool;
+    let held = chunk.held_by(instance.worker_id());
+    let prepared = match executions::get(pool, chunk.execution_id).await {
+        Ok(Some(execution)) => match job_and_target(instance, &execution).await {
+            Ok((Job::Masking(job), target)) => Ok((execution, job, target)),
+            Ok(_) => Err("a profile job has no chunks".to_owned()),
+            Err(why) => Err(why),
+        },
+        Ok(None) => Err("the execution no longer exists".to_owned()),
+        Err(e) => Err(RunError::from(e).to_string()),
+    };
+    let (execution, job, target) = match prepared {
+        Ok(p) => p,
+        Err(why) => {
+            tracing::warn!(reason = %why, "cannot work on the chunk");
+            if let Err(e) = chunks::release(pool, &held, Some(&why)).await {
+                tracing::warn!(error = %e, "cannot give the chunk back; another worker claims it once its heartbeat lapses");
+            }
+            instance.let_go_chunk(held.chunk_id);
+            return;
+        }
+    };
+    let kind = Job::Masking(job.clone());
+    let ctx = RunContext::new(instance, &execution, &kind, (&target, None), &stop);
+    let held = ctx.hold(&chunk);
+    let result = tokio::select! {
+        r = runner::help(&ctx, &job, &chunk, held) => r,
+        _ = stop.cancelled() => Err(RunError::Stopped),
+    };
+    if result.is_err() {
+        for pid in ctx.sessions() {
+            if let Err(e) = target.terminate_backend(pid, &ctx.session_name()).await {
+                tracing::warn!(error = %e, pid, "cannot end the target backend of the stopped chunk");
+            }
+        }
+    }
+    let unmasked_events: Vec<_> = ctx
+        .unmasked
+        .lock()
+        .expect("not poisoned")
+        .events()
+        .collect();
+    for event in unmasked_events {
+        events::record(instance, execution.execution_id, &event).await;
+    }
+    match result {
+        Ok(()) => ctx.release_chunks(None).await,
+        Err(RunError::Stopped) => {
+            tracing::info!("stopped working on the chunk");
+            ctx.release_chunks(None).await
+        }
+        Err(RunError::Failed(why)) => {
+            tracing::warn!(reason = %why, "the chunk failed");
+            ctx.release_chunks(Some(&why)).await
+        }
+    }
 }
 
 /// The execution's job, and the target it works on: its `targetConnectorId`, or its job's

@@ -1,7 +1,8 @@
 //! The execution engine of one instance. Its services:
 //!
-//! - `claim`: `MASKD_WORKERS` slots that claim QUEUED executions and run them, and the listener
-//!   that wakes them on submissions and stops a run on its cancel;
+//! - `claim`: `MASKD_WORKERS` slots that claim QUEUED executions and run them (or, when none is
+//!   queued, a chunk of a running execution), and the listener that wakes them on submissions and
+//!   stops a run on its cancel;
 //! - `heartbeat`: heartbeats of the executions this instance holds, which also catch a cancel whose
 //!   notification was missed;
 //! - `takeover`: ends the executions whose instance stopped heartbeating;
@@ -18,7 +19,7 @@ mod runner;
 mod sql_objects;
 pub mod takeover;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -40,6 +41,25 @@ pub struct EngineConfig {
     pub heartbeat_interval: Duration,
     pub shutdown_grace: Duration,
     pub profiling: ProfilingSettings,
+    pub chunking: ChunkSettings,
+}
+
+/// When a table is split into chunks that any free worker of any instance masks.
+#[derive(Debug, Clone, Copy)]
+pub struct ChunkSettings {
+    /// A table with at least this many rows to mask is split.
+    pub min_rows: i64,
+    /// Rows per chunk.
+    pub rows: i64,
+}
+
+impl Default for ChunkSettings {
+    fn default() -> Self {
+        ChunkSettings {
+            min_rows: 1_000_000,
+            rows: 100_000,
+        }
+    }
 }
 
 /// How profile runs sample and decide.
@@ -70,6 +90,11 @@ pub struct Instance {
     worker_id: Arc<str>,
     metrics: Arc<Metrics>,
     profiling: ProfilingSettings,
+    chunking: ChunkSettings,
+    /// The chunks this instance holds, whichever of its tasks works on them, for the heartbeats.
+    held_chunks: Arc<std::sync::Mutex<HashSet<i64>>>,
+    /// How long a chunk's holder may be silent before another worker claims it.
+    chunk_stale_after: Duration,
 }
 
 impl Instance {
@@ -81,7 +106,18 @@ impl Instance {
             worker_id: worker_id.into(),
             metrics,
             profiling: ProfilingSettings::default(),
+            chunking: ChunkSettings::default(),
+            held_chunks: Default::default(),
+            chunk_stale_after: Duration::from_secs(6),
         }
+    }
+
+    /// The same instance, chunking with `settings`, claiming a chunk whose holder has been silent
+    /// for `stale_after`.
+    pub fn with_chunking(mut self, settings: ChunkSettings, stale_after: Duration) -> Self {
+        self.chunking = settings;
+        self.chunk_stale_after = stale_after;
+        self
     }
 
     /// The same instance, profiling with `settings`.
@@ -93,6 +129,26 @@ impl Instance {
     pub fn worker_id(&self) -> &str {
         &self.worker_id
     }
+
+    fn hold_chunk(&self, chunk_id: i64) {
+        self.held_chunks
+            .lock()
+            .expect("not poisoned")
+            .insert(chunk_id);
+    }
+
+    fn let_go_chunk(&self, chunk_id: i64) {
+        self.held_chunks
+            .lock()
+            .expect("not poisoned")
+            .remove(&chunk_id);
+    }
+
+    /// The chunks this instance holds, for the heartbeats.
+    fn held_chunks(&self) -> Vec<i64> {
+        let held = self.held_chunks.lock().expect("not poisoned");
+        held.iter().copied().collect()
+    }
 }
 
 /// What the engine's tasks share.
@@ -101,6 +157,9 @@ struct Shared {
     config: EngineConfig,
     /// The executions this instance runs, by id.
     running: Mutex<HashMap<i64, Running>>,
+    /// The chunks of executions run elsewhere (or here) that this instance's free workers mask,
+    /// by chunk id, with their execution's id.
+    helping: Mutex<HashMap<i64, (i64, Running)>>,
     /// Wakes the claim loop: a submission, or a free slot.
     wake: Notify,
     /// Set on shutdown once the grace period is over: stopped executions are handed back as FAILED.
@@ -149,8 +208,9 @@ impl Engine {
             hex::encode(rand::random::<[u8; 3]>())
         );
         tracing::info!(worker_id = %worker_id, workers = config.workers, "execution engine starting");
-        let instance =
-            Instance::new(pool, keys, &worker_id, metrics).with_profiling(config.profiling);
+        let instance = Instance::new(pool, keys, &worker_id, metrics)
+            .with_profiling(config.profiling)
+            .with_chunking(config.chunking, config.heartbeat_interval * 3);
         let takeover = Takeover::new(
             instance.clone(),
             TakeoverConfig {
@@ -162,6 +222,7 @@ impl Engine {
             instance,
             config,
             running: Mutex::new(HashMap::new()),
+            helping: Mutex::new(HashMap::new()),
             wake: Notify::new(),
             aborting: AtomicBool::new(false),
         });
@@ -221,6 +282,9 @@ impl Engine {
             self.shared.aborting.store(true, Ordering::SeqCst);
             for running in self.shared.running.lock().await.values() {
                 running.stop("the shutdown's grace period is over");
+            }
+            for (_, helping) in self.shared.helping.lock().await.values() {
+                helping.stop("the shutdown's grace period is over");
             }
             all_done.await;
         }

@@ -83,6 +83,7 @@ pub struct ResolvedTable {
     pub columns: Vec<ResolvedColumn>,
     count_sql: String,
     select_sql: String,
+    bounds_sql: String,
     update_sql: String,
 }
 
@@ -200,29 +201,53 @@ pub async fn resolve(
         .map(|k| format!("{k}::text"))
         .chain(columns.iter().map(|c| format!("t.{}::text", c.quoted)))
         .collect();
-    // After the last key read: a row comparison, so that a composite key is read in index order.
-    let after: Vec<String> = key_types
-        .iter()
-        .enumerate()
-        .map(|(i, ty)| format!("${}::text::{ty}", i + 1))
-        .collect();
-    let rows_after = format!(
-        "{not_null} AND ($1::text IS NULL OR ({keys}) > ({after})){row_filter}",
+    // A key range: after one key, up to and including another (row comparisons, so that a
+    // composite key is read in index order). A bound bound to NULL is open.
+    let bound = |first: usize| -> Vec<String> {
+        key_types
+            .iter()
+            .enumerate()
+            .map(|(i, ty)| format!("${}::text::{ty}", first + i))
+            .collect()
+    };
+    let rows_in_range = format!(
+        "{not_null} AND ($1::text IS NULL OR ({keys}) > ({after}))
+                    AND (${last_first}::text IS NULL OR ({keys}) <= ({last})){row_filter}",
         not_null = keys
             .iter()
             .map(|k| format!("{k} IS NOT NULL"))
             .collect::<Vec<_>>()
             .join(" AND "),
         keys = keys.join(", "),
-        after = after.join(", "),
+        after = bound(1).join(", "),
+        last_first = n_keys + 1,
+        last = bound(n_keys + 1).join(", "),
     );
-    let count_sql = format!("SELECT count(*) FROM {qualified} AS t WHERE {rows_after}");
+    let limit = 2 * n_keys + 1;
+    let count_sql = format!("SELECT count(*) FROM {qualified} AS t WHERE {rows_in_range}");
     let select_sql = format!(
-        "SELECT {cols} FROM {qualified} AS t WHERE {rows_after}
+        "SELECT {cols} FROM {qualified} AS t WHERE {rows_in_range}
           ORDER BY {keys} LIMIT ${limit}",
         cols = select_list.join(", "),
         keys = keys.join(", "),
-        limit = n_keys + 1,
+    );
+    // Every n-th key of the range in key order: where its chunks of n rows end.
+    let bounds_sql = format!(
+        "SELECT {key_texts} FROM (
+             SELECT {keys_as}, row_number() OVER (ORDER BY {keys}) AS n
+               FROM {qualified} AS t WHERE {rows_in_range}) s
+          WHERE n % ${limit} = 0 ORDER BY n",
+        key_texts = (0..n_keys)
+            .map(|i| format!("k{i}::text"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        keys_as = keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| format!("{k} AS k{i}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        keys = keys.join(", "),
     );
     let sets: Vec<String> = columns
         .iter()
@@ -259,22 +284,65 @@ pub async fn resolve(
         columns,
         count_sql,
         select_sql,
+        bounds_sql,
         update_sql,
     })
 }
 
-/// Rows the run will mask after the key `after` (all, when None): those with a key, matching the
-/// whereClause.
+/// A range of a table's rows in key order: after the key `after` (from the first row, when None)
+/// up to and including the key `last` (to the last row, when None).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeyRange {
+    pub after: Option<Vec<String>>,
+    pub last: Option<Vec<String>>,
+}
+
+impl KeyRange {
+    fn bind<'q>(
+        &self,
+        mut query: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
+        n_keys: usize,
+    ) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+        for bound in [&self.after, &self.last] {
+            for i in 0..n_keys {
+                query = query.bind(bound.as_ref().map(|k| k[i].clone()));
+            }
+        }
+        query
+    }
+}
+
+/// Rows of the range the run will mask: those with a key, matching the whereClause.
 pub async fn count_rows(
     conn: &mut PgConnection,
     t: &ResolvedTable,
-    after: Option<&[String]>,
+    range: &KeyRange,
 ) -> Result<i64, sqlx::Error> {
-    let mut query = sqlx::query_scalar(&t.count_sql);
-    for i in 0..t.key_quoted.len() {
-        query = query.bind(after.map(|a| a[i].clone()));
-    }
-    query.fetch_one(conn).await
+    let row = range
+        .bind(sqlx::query(&t.count_sql), t.key_quoted.len())
+        .fetch_one(conn)
+        .await?;
+    row.try_get(0)
+}
+
+/// Splits the range into chunks of `rows` rows (the last one open-ended): the key each but the
+/// last chunk ends with, in key order.
+pub async fn chunk_bounds(
+    conn: &mut PgConnection,
+    t: &ResolvedTable,
+    range: &KeyRange,
+    rows: i64,
+) -> Result<Vec<Vec<String>>, sqlx::Error> {
+    let n_keys = t.key_quoted.len();
+    let found: Vec<PgRow> = range
+        .bind(sqlx::query(&t.bounds_sql), n_keys)
+        .bind(rows)
+        .fetch_all(conn)
+        .await?;
+    found
+        .iter()
+        .map(|r| (0..n_keys).map(|i| r.try_get::<String, _>(i)).collect())
+        .collect()
 }
 
 /// One row of a batch: its key's values and the masked columns' values, as text.
@@ -284,19 +352,19 @@ pub struct BatchRow {
     pub values: Vec<Option<String>>,
 }
 
-/// The next `limit` rows after the key `after` in key order.
+/// The first `limit` rows of the range in key order.
 pub async fn read_batch(
     conn: &mut PgConnection,
     t: &ResolvedTable,
-    after: Option<Vec<String>>,
+    range: &KeyRange,
     limit: i64,
 ) -> Result<Vec<BatchRow>, sqlx::Error> {
     let n_keys = t.key_quoted.len();
-    let mut query = sqlx::query(&t.select_sql);
-    for i in 0..n_keys {
-        query = query.bind(after.as_ref().map(|a| a[i].clone()));
-    }
-    let rows: Vec<PgRow> = query.bind(limit).fetch_all(conn).await?;
+    let rows: Vec<PgRow> = range
+        .bind(sqlx::query(&t.select_sql), n_keys)
+        .bind(limit)
+        .fetch_all(conn)
+        .await?;
     rows.iter()
         .map(|r| {
             let key = (0..n_keys)

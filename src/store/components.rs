@@ -61,6 +61,23 @@ pub async fn create(
     .await
 }
 
+/// The id of the execution's component named `name`.
+pub async fn id_of(
+    db: impl PgExecutor<'_>,
+    execution_id: i64,
+    name: &str,
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT execution_component_id FROM execution_components
+          WHERE execution_id = $1 AND component_name = $2
+          ORDER BY execution_component_id LIMIT 1",
+    )
+    .bind(execution_id)
+    .bind(name)
+    .fetch_optional(db)
+    .await
+}
+
 /// QUEUED -> RUNNING, with the rows it will work through.
 pub async fn start(db: impl PgExecutor<'_>, id: i64, rows_total: i64) -> Result<(), sqlx::Error> {
     sqlx::query(

@@ -159,7 +159,8 @@ pub async fn claim(
         .await
 }
 
-/// Records progress of a RUNNING execution run by `worker_id` (and its heartbeat). False when it
+/// Records progress of a RUNNING execution run by `worker_id` (and its heartbeat): `rows_masked`
+/// by the worker itself, plus what the workers of its chunks report. False when it
 /// is no longer RUNNING or no longer this worker's: the worker must stop.
 pub async fn progress(
     db: impl PgExecutor<'_>,
@@ -169,7 +170,10 @@ pub async fn progress(
     rows_total: i64,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
-        "UPDATE executions SET rows_masked = $3, rows_total = $4, heartbeat_time = now()
+        "UPDATE executions
+            SET rows_masked = $3 + (SELECT coalesce(sum(rows_done), 0) FROM execution_chunks
+                                     WHERE execution_id = $1),
+                rows_total = $4, heartbeat_time = now()
           WHERE execution_id = $1 AND worker_id = $2 AND status = 'RUNNING'",
     )
     .bind(execution_id)

@@ -2,6 +2,7 @@
 //! statement; `executions` holds the execution state machine.
 
 pub mod applications;
+pub mod chunks;
 pub mod commits;
 pub mod components;
 pub mod connectors;

@@ -33,6 +33,8 @@ pub struct Settings {
     pub login_throttle: LoginThrottle,
     /// MASKD_PROFILE_SAMPLE_ROWS
     pub profile_sample_rows: u32,
+    /// MASKD_CHUNK_MIN_ROWS, MASKD_CHUNK_ROWS
+    pub chunks: (u64, u64),
 }
 
 impl Default for Settings {
@@ -43,6 +45,7 @@ impl Default for Settings {
             trusted_proxies: vec![],
             login_throttle: LoginThrottle::default(),
             profile_sample_rows: 10_000,
+            chunks: (1_000_000, 100_000),
         }
     }
 }
@@ -64,6 +67,8 @@ pub fn config(database_url: String, settings: &Settings) -> Config {
         login_throttle: settings.login_throttle.clone(),
         profile_sample_rows: settings.profile_sample_rows,
         profile_match_percent: 80,
+        chunk_min_rows: settings.chunks.0,
+        chunk_rows: settings.chunks.1,
     }
 }
 

@@ -2,7 +2,9 @@
 //! run the job's prescript, then for each table disable the SQL objects the job's options name,
 //! and read it in key order, mask the values on a blocking thread and write them back, batch by
 //! batch, committing every `commitSize` rows; then the postscript. `numInputStreams` tables are
-//! masked at once, each stream on its own target connection taking the next table when done.
+//! masked at once, each stream on its own target connection taking the next table when done. A
+//! table of at least `MASKD_CHUNK_MIN_ROWS` rows is split into key ranges that any free worker
+//! of any instance masks beside the stream (`chunks.rs`).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -11,13 +13,14 @@ use sqlx::Executor;
 use sqlx::postgres::PgConnection;
 use tokio_util::sync::CancellationToken;
 
-use super::{RunContext, RunError};
+use super::{RunContext, RunError, chunked};
 use crate::engine::events::{self, Event};
 use crate::engine::sql_objects;
 use crate::masking::algorithms::{Algorithm, MaskingKey};
 use crate::masking::sql_objects as catalog;
-use crate::masking::table_sql::{self, BatchRow, ColumnRule, ResolvedTable, TableError};
+use crate::masking::table_sql::{self, BatchRow, ColumnRule, KeyRange, ResolvedTable, TableError};
 use crate::masking::target;
+use crate::store::chunks;
 use crate::store::commits;
 use crate::store::jobs::{MaskingJob, MaskingJobScript};
 use crate::store::table_metadata;
@@ -31,14 +34,23 @@ pub(in crate::engine) struct InPlaceMasking {
 }
 
 /// One table to mask, with its execution component.
-struct TablePlan {
-    component_id: i64,
-    table_name: String,
-    key_column: Option<String>,
-    where_clause: Option<String>,
-    rules: Vec<ColumnRule>,
+pub(super) struct TablePlan {
+    pub component_id: i64,
+    pub table_name: String,
+    pub key_column: Option<String>,
+    pub where_clause: Option<String>,
+    pub rules: Vec<ColumnRule>,
     /// The key after which an earlier execution's commits end: only the rows after it are masked.
     resume_after: Option<Vec<String>>,
+    /// Split into chunks, recorded with the execution.
+    chunked: bool,
+}
+
+/// Where an earlier execution's commits on a table end: after a key, or, for a table it split,
+/// chunk by chunk.
+enum Resume {
+    After(Vec<String>),
+    Chunks(Vec<chunks::Chunk>),
 }
 
 /// A table ready to mask: its plan, what the target said of it, and its rows.
@@ -94,10 +106,9 @@ impl InPlaceMasking {
                     other => break other?,
                 }
             };
-            p.resume_after = resume
-                .as_ref()
-                .and_then(|(_, r)| r.get(&p.table_name).cloned());
-            if let Some(key) = &p.resume_after {
+            let earlier = resume.as_ref().and_then(|(_, r)| r.get(&p.table_name));
+            if let Some(Resume::After(key)) = earlier {
+                p.resume_after = Some(key.clone());
                 let recorded = commits::inherit(
                     &ctx.instance.pool,
                     ctx.execution.execution_id,
@@ -109,9 +120,30 @@ impl InPlaceMasking {
                 if !recorded {
                     return Err(RunError::Stopped);
                 }
+            }
+            if earlier.is_some() {
                 resumed.push(p.table_name.clone());
             }
-            let n = table_sql::count_rows(&mut conn, &t, p.resume_after.as_deref()).await?;
+            let range = KeyRange {
+                after: p.resume_after.clone(),
+                last: None,
+            };
+            let mut n = table_sql::count_rows(&mut conn, &t, &range).await?;
+            let split = match earlier {
+                Some(Resume::Chunks(earlier)) => {
+                    Some(chunked::inherited(ctx, &mut conn, earlier).await?)
+                }
+                _ if n >= ctx.instance.chunking.min_rows => {
+                    Some(chunked::split(&mut conn, &t, &range, ctx.instance.chunking.rows).await?)
+                }
+                _ => None,
+            };
+            if let Some(split) = split {
+                n = chunked::rows_left(&mut conn, &t, &split).await?;
+                chunked::record(ctx, &p, &split).await?;
+                tracing::info!(table = %p.table_name, chunks = split.len(), rows = n, "split into chunks");
+                p.chunked = true;
+            }
             rows_total += n;
             tables.push((p, t, n));
         }
@@ -172,7 +204,18 @@ async fn stream(
             .await?;
         let unmasked_before =
             super::begin_table(ctx, conn, &(&t).into(), &job.database_masking_options).await?;
-        let rows = mask_table(ctx, job, conn, &p, &t).await?;
+        let rows = if p.chunked {
+            chunked::mask_table(ctx, job, conn, &p, &t).await?
+        } else {
+            let range = KeyRange {
+                after: p.resume_after.clone(),
+                last: None,
+            };
+            let rows =
+                mask_range(ctx, job, conn, &t, p.component_id, range, &Ledger::Table).await?;
+            tracing::info!(table = %t.name, rows, "table masked");
+            rows
+        };
         super::end_table(ctx, p.component_id, rows, unmasked_before).await?;
     }
 }
@@ -200,10 +243,26 @@ pub(super) async fn run_script(
 
 /// The tables to mask, each with its execution component.
 async fn plan(ctx: &RunContext<'_>, ruleset_id: i64) -> Result<Vec<TablePlan>, RunError> {
-    let columns = table_metadata::masked_columns(&ctx.instance.pool, ruleset_id).await?;
+    let mut plans = masked_tables(ctx, ruleset_id, None).await?;
     let progress = ctx.progress.lock().await;
+    for p in &mut plans {
+        p.component_id = progress.new_component(&p.table_name).await?;
+    }
+    Ok(plans)
+}
+
+/// The ruleset's tables with masked columns (only `only`, when given), without their components.
+pub(super) async fn masked_tables(
+    ctx: &RunContext<'_>,
+    ruleset_id: i64,
+    only: Option<&str>,
+) -> Result<Vec<TablePlan>, RunError> {
+    let columns = table_metadata::masked_columns(&ctx.instance.pool, ruleset_id).await?;
     let mut plans: Vec<TablePlan> = Vec::new();
     for c in columns {
+        if only.is_some_and(|t| t != c.table_name) {
+            continue;
+        }
         let Some(algorithm) = Algorithm::from_name(&c.algorithm_name) else {
             return Err(RunError::Failed(format!(
                 "column {}.{} names unknown algorithm '{}'",
@@ -212,12 +271,13 @@ async fn plan(ctx: &RunContext<'_>, ruleset_id: i64) -> Result<Vec<TablePlan>, R
         };
         if plans.last().is_none_or(|p| p.table_name != c.table_name) {
             plans.push(TablePlan {
-                component_id: progress.new_component(&c.table_name).await?,
+                component_id: 0,
                 table_name: c.table_name.clone(),
                 key_column: c.key_column.clone(),
                 where_clause: c.where_clause.clone(),
                 rules: vec![],
                 resume_after: None,
+                chunked: false,
             });
         }
         plans.last_mut().expect("pushed").rules.push(ColumnRule {
@@ -228,13 +288,28 @@ async fn plan(ctx: &RunContext<'_>, ruleset_id: i64) -> Result<Vec<TablePlan>, R
     Ok(plans)
 }
 
-/// Masks one table in key order, committing every `commitSize` rows; the rows it masked.
-async fn mask_table(
+/// Where a range's commits and progress are recorded: with the table (the execution's worker
+/// masks it whole), or with a chunk its worker holds, whose `rows_before` were committed by the
+/// execution before this claim. The execution's own worker (`own`) also writes the execution's
+/// progress as it goes.
+pub(super) enum Ledger {
+    Table,
+    Chunk {
+        held: chunks::Held,
+        rows_before: i64,
+        own: bool,
+    },
+}
+
+/// Masks a range of a table in key order, committing every `commitSize` rows; the rows it masked.
+pub(super) async fn mask_range(
     ctx: &RunContext<'_>,
     job: &MaskingJob,
     conn: &mut PgConnection,
-    p: &TablePlan,
     t: &ResolvedTable,
+    component_id: i64,
+    mut range: KeyRange,
+    ledger: &Ledger,
 ) -> Result<i64, RunError> {
     let commit_size = job.database_masking_options.commit_size as i64;
     let batch = commit_size.min(MAX_BATCH);
@@ -243,16 +318,15 @@ async fn mask_table(
         .iter()
         .map(|c| (c.algorithm, c.max_chars))
         .collect();
-    let mut after: Option<Vec<String>> = p.resume_after.clone();
     let mut done = 0;
     let mut uncommitted = 0;
     conn.execute("BEGIN").await?;
     loop {
-        let rows = table_sql::read_batch(conn, t, after.clone(), batch).await?;
+        let rows = table_sql::read_batch(conn, t, &range, batch).await?;
         if rows.is_empty() {
             break;
         }
-        after = rows.last().map(|r| r.key.clone());
+        range.after = rows.last().map(|r| r.key.clone());
         let n = rows.len() as i64;
         let key = ctx.instance.masking_key.clone();
         let (algorithms_of_batch, stop) = (algorithms.clone(), ctx.stop.clone());
@@ -267,7 +341,7 @@ async fn mask_table(
             if count == 0 {
                 continue;
             }
-            ctx.add_unmasked(&t.name, &c.name, c.algorithm.name(), count, p.component_id);
+            ctx.add_unmasked(&t.name, &c.name, c.algorithm.name(), count, component_id);
             if job.fail_immediately {
                 return Err(RunError::Failed(format!(
                     "a value of {}.{} could not be masked by {} (or its masked value would not fit the column) and the job fails immediately",
@@ -279,64 +353,104 @@ async fn mask_table(
         }
         table_sql::write_batch(conn, t, &rows).await?;
         uncommitted += n;
+        let last = range.after.as_deref().expect("a batch was read");
         if uncommitted >= commit_size {
-            commit(
-                ctx,
-                conn,
-                &t.name,
-                after.as_deref().expect("a batch was read"),
-            )
-            .await?;
+            commit(ctx, conn, &t.name, ledger, last, uncommitted).await?;
             conn.execute("BEGIN").await?;
             uncommitted = 0;
         }
         done += n;
-        ctx.progress
-            .lock()
-            .await
-            .add(n, p.component_id, done)
-            .await?;
+        match ledger {
+            Ledger::Table => ctx.progress.lock().await.add(n, component_id, done).await?,
+            Ledger::Chunk {
+                held,
+                rows_before,
+                own,
+            } => {
+                ctx.instance.metrics.add_rows_masked(n as u64);
+                if !chunks::progress(&ctx.instance.pool, held, rows_before + done).await? {
+                    return Err(RunError::Stopped);
+                }
+                if *own {
+                    ctx.progress.lock().await.tick().await?;
+                }
+            }
+        }
     }
-    match (uncommitted, after.as_deref()) {
-        (1.., Some(key)) => commit(ctx, conn, &t.name, key).await?,
+    match (uncommitted, range.after.as_deref()) {
+        (1.., Some(key)) => commit(ctx, conn, &t.name, ledger, key, uncommitted).await?,
         _ => {
             conn.execute("COMMIT").await?;
         }
     }
-    tracing::info!(table = %t.name, rows = done, "table masked");
     Ok(done)
 }
 
-/// Commits the target's transaction, whose last row has the key `key`, recording it around the
-/// COMMIT: pending with the transaction's id before (fenced: a run that is no longer this
-/// worker's stops without committing), committed after. A crash between the two leaves it
-/// pending, and a resuming run asks the target whether that transaction committed.
+/// Commits the target's transaction, whose last row has the key `key` and which holds `rows`
+/// rows, recording it in `ledger` around the COMMIT: pending with the transaction's id before
+/// (fenced: a run or chunk that is no longer this worker's stops without committing), committed
+/// after. A crash between the two leaves it pending, and whoever goes on asks the target whether
+/// that transaction committed.
 async fn commit(
     ctx: &RunContext<'_>,
     conn: &mut PgConnection,
     table: &str,
+    ledger: &Ledger,
     key: &[String],
+    rows: i64,
 ) -> Result<(), RunError> {
     let (pool, id) = (&ctx.instance.pool, ctx.execution.execution_id);
     let xid: i64 = sqlx::query_scalar("SELECT txid_current()")
         .fetch_one(&mut *conn)
         .await?;
-    if !commits::record_pending(pool, id, ctx.instance.worker_id(), table, key, xid).await? {
+    let recorded = match ledger {
+        Ledger::Table => {
+            commits::record_pending(pool, id, ctx.instance.worker_id(), table, key, xid).await?
+        }
+        Ledger::Chunk { held, .. } => chunks::record_pending(pool, held, key, xid, rows).await?,
+    };
+    if !recorded {
         return Err(RunError::Stopped);
     }
     conn.execute("COMMIT").await?;
-    commits::settle_pending(pool, id, table, xid, true).await?;
+    match ledger {
+        Ledger::Table => commits::settle_pending(pool, id, table, xid, true).await?,
+        Ledger::Chunk { held, .. } => {
+            chunks::settle_pending(pool, held.chunk_id, xid, true).await?
+        }
+    }
     Ok(())
+}
+
+/// Whether the target transaction `xid` committed: Some(true|false), or None while it is still
+/// open. Err when the target no longer knows (`what` names the commit, for the message).
+pub(super) async fn committed_on_target(
+    conn: &mut PgConnection,
+    xid: i64,
+    what: &str,
+) -> Result<Option<bool>, RunError> {
+    let status: Option<String> = sqlx::query_scalar("SELECT txid_status($1)")
+        .bind(xid)
+        .fetch_one(&mut *conn)
+        .await?;
+    match status.as_deref() {
+        Some("committed") => Ok(Some(true)),
+        Some("aborted") => Ok(Some(false)),
+        Some(_) => Ok(None),
+        None => Err(RunError::Failed(format!(
+            "the target no longer knows whether {what} (xid {xid}) happened, so where its masked rows end is unknown: submit with startOver true to mask every row again (only after refreshing the target)"
+        ))),
+    }
 }
 
 /// Where each table's rows committed by the job's last execution end, when that execution ended
 /// FAILED or CANCELLED on the same target and this one is not to start over: (that execution,
-/// table -> key). A commit it left pending is settled by asking the target whether its
-/// transaction committed.
+/// table -> where). A commit it left pending is settled by asking the target whether its
+/// transaction committed (a chunk's, when this run's worker claims it).
 async fn resume_points(
     ctx: &RunContext<'_>,
     conn: &mut PgConnection,
-) -> Result<Option<(i64, HashMap<String, Vec<String>>)>, RunError> {
+) -> Result<Option<(i64, HashMap<String, Resume>)>, RunError> {
     let execution = ctx.execution;
     let pool = &ctx.instance.pool;
     if execution.start_over {
@@ -356,35 +470,35 @@ async fn resume_points(
     for c in commits::of_execution(pool, from).await? {
         let mut key = c.committed_key;
         if let (Some(pending), Some(xid)) = (c.pending_key, c.pending_xid) {
-            let status: Option<String> = sqlx::query_scalar("SELECT txid_status($1)")
-                .bind(xid)
-                .fetch_one(&mut *conn)
-                .await?;
-            match status.as_deref() {
-                Some("committed") => {
-                    commits::settle_pending(pool, from, &c.table_name, xid, true).await?;
-                    key = Some(pending);
-                }
-                Some("aborted") => {
-                    commits::settle_pending(pool, from, &c.table_name, xid, false).await?;
-                }
-                Some(_) => {
-                    return Err(RunError::Failed(format!(
-                        "execution {from}'s last transaction on table '{}' (xid {xid}) is still open on the target: wait for it to end (or end its backend) and run the job again",
-                        c.table_name
-                    )));
+            let what = format!("execution {from}'s last commit on table '{}'", c.table_name);
+            match committed_on_target(conn, xid, &what).await? {
+                Some(committed) => {
+                    commits::settle_pending(pool, from, &c.table_name, xid, committed).await?;
+                    if committed {
+                        key = Some(pending);
+                    }
                 }
                 None => {
                     return Err(RunError::Failed(format!(
-                        "the target no longer knows whether execution {from}'s last commit on table '{}' (xid {xid}) happened, so where its masked rows end is unknown: submit with startOver true to mask every row again (only after refreshing the target)",
+                        "execution {from}'s last transaction on table '{}' (xid {xid}) is still open on the target: wait for it to end (or end its backend) and run the job again",
                         c.table_name
                     )));
                 }
             }
         }
         if let Some(k) = key {
-            points.insert(c.table_name, k);
+            points.insert(c.table_name, Resume::After(k));
         }
+    }
+    let mut split: HashMap<String, Vec<chunks::Chunk>> = HashMap::new();
+    for chunk in chunks::of_execution(pool, from).await? {
+        split
+            .entry(chunk.table_name.clone())
+            .or_default()
+            .push(chunk);
+    }
+    for (table, chunks) in split {
+        points.insert(table, Resume::Chunks(chunks));
     }
     Ok(Some((from, points)))
 }

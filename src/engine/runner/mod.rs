@@ -19,9 +19,12 @@
 //! one gets its target. Whoever ends the execution restores what was registered, so work spread
 //! over several workers registers objects through the execution, never through one worker.
 
+mod chunked;
 mod in_place;
 mod on_the_fly;
 mod profile;
+
+pub(super) use chunked::help;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -33,10 +36,10 @@ use super::Instance;
 use crate::masking::table_sql::TableError;
 use crate::masking::target::{Target, TargetError};
 use crate::sql_error::{self, sqlstate};
-use crate::store::components;
 use crate::store::executions::{self, Execution};
 use crate::store::jobs::MaskingJob;
 use crate::store::profile_jobs::ProfileJob;
+use crate::store::{chunks, components};
 use crate::types::ExecutionStatus;
 
 /// A job of either kind, as an execution runs it.
@@ -158,6 +161,8 @@ pub(super) struct RunContext<'a> {
     sessions: std::sync::Mutex<Vec<i32>>,
     /// The same, of the source.
     source_sessions: std::sync::Mutex<Vec<i32>>,
+    /// Chunks this run holds, given back by the lifecycle when the run does not complete them.
+    held_chunks: std::sync::Mutex<Vec<chunks::Held>>,
 }
 
 impl<'a> RunContext<'a> {
@@ -182,6 +187,7 @@ impl<'a> RunContext<'a> {
             stop,
             sessions: std::sync::Mutex::default(),
             source_sessions: std::sync::Mutex::default(),
+            held_chunks: std::sync::Mutex::default(),
         }
     }
 
@@ -232,6 +238,39 @@ impl<'a> RunContext<'a> {
     /// The backends of the source this run opened.
     pub(super) fn source_sessions(&self) -> Vec<i32> {
         self.source_sessions.lock().expect("not poisoned").clone()
+    }
+
+    /// A chunk this run claimed: held until `let_go`, or given back by `release_chunks`; the
+    /// instance's heartbeats keep it alive meanwhile.
+    pub fn hold(&self, chunk: &chunks::Chunk) -> chunks::Held {
+        let held = chunk.held_by(self.instance.worker_id());
+        self.instance.hold_chunk(held.chunk_id);
+        self.held_chunks
+            .lock()
+            .expect("not poisoned")
+            .push(held.clone());
+        held
+    }
+
+    /// A chunk this run finished or gave back.
+    pub fn let_go(&self, held: &chunks::Held) {
+        self.instance.let_go_chunk(held.chunk_id);
+        self.held_chunks
+            .lock()
+            .expect("not poisoned")
+            .retain(|h| h.chunk_id != held.chunk_id);
+    }
+
+    /// Gives back every chunk the run still holds (its uncommitted rows forgotten), `error` saying
+    /// why when the execution must fail; once its target sessions are ended.
+    pub(super) async fn release_chunks(&self, error: Option<&str>) {
+        let held = std::mem::take(&mut *self.held_chunks.lock().expect("not poisoned"));
+        for h in held {
+            if let Err(e) = chunks::release(&self.instance.pool, &h, error).await {
+                tracing::warn!(error = %e, chunk = h.chunk_id, "cannot give a chunk back; another worker claims it once its heartbeat lapses");
+            }
+            self.instance.let_go_chunk(h.chunk_id);
+        }
     }
 
     /// `count` values of `table.column` left unmasked by `algorithm`.
@@ -345,6 +384,15 @@ impl<'a> Progress<'a> {
         if self.since_feedback >= self.feedback || self.last_write.elapsed() >= MAX_QUIET {
             self.since_feedback = 0;
             components::progress(&self.instance.pool, component_id, component_rows).await?;
+            self.write().await?;
+        }
+        Ok(())
+    }
+
+    /// Writes the rows done so far if nothing was written for a while (the workers of the
+    /// execution's chunks add theirs).
+    pub async fn tick(&mut self) -> Result<(), RunError> {
+        if self.last_write.elapsed() >= MAX_QUIET {
             self.write().await?;
         }
         Ok(())

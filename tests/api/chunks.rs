@@ -1,0 +1,189 @@
+//! Chunks: a big table split into key ranges that every free worker of every instance masks, each
+//! row exactly once (the target's trigger counts the updates of each row), whoever dies or
+//! cancels.
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::common::crm::{create_customers, create_masking_job, sql_objects_state};
+use crate::common::{Settings, TestApp, spawn_app_with, watch};
+
+fn ended(e: &serde_json::Value) -> bool {
+    !e["endTime"].is_null()
+}
+
+/// An instance with `workers` workers that splits tables of 2,000 rows or more into chunks of 500.
+fn chunking(workers: u32) -> Settings {
+    Settings {
+        workers,
+        chunks: (2_000, 500),
+        ..Settings::default()
+    }
+}
+
+/// How many rows of `target.customers` were updated how many times.
+async fn update_counts(app: &TestApp) -> Vec<(i32, i64)> {
+    sqlx::query_as("SELECT updated_count, count(*) FROM target.customers GROUP BY 1 ORDER BY 1")
+        .fetch_all(&app.pool)
+        .await
+        .unwrap()
+}
+
+/// The execution's chunks: (done, worker that holds or finished it).
+async fn chunks_of(app: &TestApp, id: i64) -> Vec<(bool, Option<String>)> {
+    sqlx::query_as(
+        "SELECT done, worker_id FROM execution_chunks WHERE execution_id = $1 ORDER BY chunk_no",
+    )
+    .bind(id)
+    .fetch_all(&app.pool)
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_big_table_is_masked_in_chunks_by_the_workers_of_two_instances_each_row_once() {
+    let app = spawn_app_with(chunking(2)).await;
+    app.another_instance(&chunking(2)).await;
+    create_customers(&app, 10_000).await;
+    // The trigger stays on: it counts each row's updates.
+    let job = create_masking_job(&app, json!({"commitSize": 200, "disableConstraints": true})).await;
+    let id = app.submit(job).await;
+    let seen = watch(&app, id, ended).await;
+    let last = seen.last().unwrap();
+    assert_eq!(last["status"], "SUCCEEDED", "{last}");
+    // customers is split (orders, 5,000 rows, is too, and both are masked whole).
+    assert_eq!(last["rowsTotal"], 15_000, "{last}");
+    assert_eq!(last["rowsMasked"], 15_000, "{last}");
+    assert_eq!(update_counts(&app).await, [(1, 10_000)]);
+
+    let chunks = chunks_of(&app, id).await;
+    assert!(chunks.len() >= 30, "{} chunks", chunks.len());
+    assert!(chunks.iter().all(|(done, _)| *done), "{chunks:?}");
+    let workers: std::collections::HashSet<_> = chunks.iter().map(|(_, w)| w.clone()).collect();
+    assert_eq!(workers.len(), 2, "both instances masked chunks: {workers:?}");
+
+    // Progress only ever grew, and the components say what each table did.
+    let masked: Vec<i64> = seen
+        .iter()
+        .filter_map(|e| e["rowsMasked"].as_i64())
+        .collect();
+    assert!(masked.windows(2).all(|w| w[0] <= w[1]), "{masked:?}");
+    let components = app
+        .get(&format!("/execution-components?execution_id={id}"))
+        .await;
+    let rows: Vec<(String, i64)> = components.body["responseList"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["componentName"].as_str().unwrap().to_owned(),
+                c["rowsMasked"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert!(rows.contains(&("customers".into(), 10_000)), "{rows:?}");
+    assert!(rows.contains(&("orders".into(), 5_000)), "{rows:?}");
+
+    // Masked as the table masked whole would be: deterministic per value.
+    let unchanged: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM target.customers c JOIN target.customers_original o USING (id)
+          WHERE c.email = o.email OR c.ssn = o.ssn",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(unchanged, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancel_stops_every_chunk_worker_and_the_re_run_goes_on_chunk_by_chunk() {
+    let app = spawn_app_with(chunking(2)).await;
+    app.another_instance(&chunking(2)).await;
+    create_customers(&app, 60_000).await;
+    let job = create_masking_job(
+        &app,
+        json!({"commitSize": 100, "disableConstraints": true, "dropIndexes": true}),
+    )
+    .await;
+    let id = app.submit(job).await;
+    // Wait until workers of both instances hold chunks, and some rows are committed.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (holders, committed): (i64, i64) = sqlx::query_as(
+            "SELECT count(DISTINCT worker_id) FILTER (WHERE worker_id IS NOT NULL AND NOT done),
+                    coalesce(sum(rows_committed), 0)::bigint
+               FROM execution_chunks WHERE execution_id = $1",
+        )
+        .bind(id)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+        if holders == 2 && committed >= 2_000 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "chunks never held by both instances");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let cancel = app
+        .cancel(id, "?expectedStatus=RUNNING&graceful=true")
+        .await;
+    assert_eq!(cancel.status, reqwest::StatusCode::OK, "{:?}", cancel.body);
+    let last = watch(&app, id, ended).await.pop().unwrap();
+    assert_eq!(last["status"], "CANCELLED", "{last}");
+    let stopped: Vec<Option<String>> = chunks_of(&app, id)
+        .await
+        .into_iter()
+        .filter(|(done, _)| !done)
+        .map(|(_, w)| w)
+        .collect();
+    assert!(
+        stopped.iter().all(Option::is_none),
+        "every chunk worker gave its chunk back: {stopped:?}"
+    );
+    let sessions: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1",
+    )
+    .bind(format!("maskd execution {id}"))
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(sessions, 0, "no target session of the execution is left");
+    // Graceful: the indexes are back.
+    assert_eq!(sql_objects_state(&app).await.1, 2);
+    let counts = update_counts(&app).await;
+    assert!(
+        counts.iter().all(|(n, _)| *n <= 1) && counts.len() == 2,
+        "some rows masked once, none twice: {counts:?}"
+    );
+
+    let again = app.submit(job).await;
+    let last = watch(&app, again, ended).await.pop().unwrap();
+    assert_eq!(last["status"], "SUCCEEDED", "{last}");
+    let types = app.event_types(again).await;
+    assert!(types.iter().any(|t| t == "EXECUTION_RESUMED"), "{types:?}");
+    let masked_before = counts.iter().find(|(n, _)| *n == 1).unwrap().1;
+    assert_eq!(
+        last["rowsTotal"].as_i64().unwrap(),
+        60_000 - masked_before + 30_000 - orders_masked_before(&app, id).await,
+        "{last}"
+    );
+    assert_eq!(
+        update_counts(&app).await,
+        [(1, 60_000)],
+        "every row masked exactly once across the runs"
+    );
+}
+
+/// Rows of `orders` execution `id` committed before it was cancelled.
+async fn orders_masked_before(app: &TestApp, id: i64) -> i64 {
+    sqlx::query_scalar(
+        "SELECT coalesce(sum(rows_committed), 0)::bigint FROM execution_chunks
+          WHERE execution_id = $1 AND table_name = 'orders'",
+    )
+    .bind(id)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap()
+}
