@@ -47,7 +47,8 @@ async fn a_big_table_is_masked_in_chunks_by_the_workers_of_two_instances_each_ro
     app.another_instance(&chunking(2)).await;
     create_customers(&app, 10_000).await;
     // The trigger stays on: it counts each row's updates.
-    let job = create_masking_job(&app, json!({"commitSize": 200, "disableConstraints": true})).await;
+    let job =
+        create_masking_job(&app, json!({"commitSize": 200, "disableConstraints": true})).await;
     let id = app.submit(job).await;
     let seen = watch(&app, id, ended).await;
     let last = seen.last().unwrap();
@@ -61,7 +62,11 @@ async fn a_big_table_is_masked_in_chunks_by_the_workers_of_two_instances_each_ro
     assert!(chunks.len() >= 30, "{} chunks", chunks.len());
     assert!(chunks.iter().all(|(done, _)| *done), "{chunks:?}");
     let workers: std::collections::HashSet<_> = chunks.iter().map(|(_, w)| w.clone()).collect();
-    assert_eq!(workers.len(), 2, "both instances masked chunks: {workers:?}");
+    assert_eq!(
+        workers.len(),
+        2,
+        "both instances masked chunks: {workers:?}"
+    );
 
     // Progress only ever grew, and the components say what each table did.
     let masked: Vec<i64> = seen
@@ -123,7 +128,10 @@ async fn a_cancel_stops_every_chunk_worker_and_the_re_run_goes_on_chunk_by_chunk
         if holders == 2 && committed >= 2_000 {
             break;
         }
-        assert!(Instant::now() < deadline, "chunks never held by both instances");
+        assert!(
+            Instant::now() < deadline,
+            "chunks never held by both instances"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let cancel = app
@@ -142,13 +150,12 @@ async fn a_cancel_stops_every_chunk_worker_and_the_re_run_goes_on_chunk_by_chunk
         stopped.iter().all(Option::is_none),
         "every chunk worker gave its chunk back: {stopped:?}"
     );
-    let sessions: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1",
-    )
-    .bind(format!("maskd execution {id}"))
-    .fetch_one(&app.pool)
-    .await
-    .unwrap();
+    let sessions: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM pg_stat_activity WHERE application_name = $1")
+            .bind(format!("maskd execution {id}"))
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
     assert_eq!(sessions, 0, "no target session of the execution is left");
     // Graceful: the indexes are back.
     assert_eq!(sql_objects_state(&app).await.1, 2);

@@ -21,10 +21,21 @@ struct Instance {
 
 impl Instance {
     async fn start(app: &TestApp, workers: u32, grace_secs: u32) -> Instance {
+        Self::start_with(app, workers, grace_secs, &[]).await
+    }
+
+    /// The same, with more of the environment.
+    async fn start_with(
+        app: &TestApp,
+        workers: u32,
+        grace_secs: u32,
+        env: &[(&str, &str)],
+    ) -> Instance {
         let (mut command, url) = maskd_serve(&app.db.url());
         let child = command
             .env("MASKD_WORKERS", workers.to_string())
             .env("MASKD_SHUTDOWN_GRACE_SECS", grace_secs.to_string())
+            .envs(env.iter().copied())
             .spawn()
             .expect("maskd starts");
         wait_until_ready(&app.client, &url).await;
@@ -432,5 +443,77 @@ async fn after_a_kill_the_re_run_masks_every_row_exactly_once() {
         counts,
         [(1, 200_000)],
         "every row masked exactly once across the runs"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_instances_chunks_are_claimed_again_and_every_row_masked_once() {
+    let chunks = (10_000, 2_000);
+    let app = spawn_app_with(Settings {
+        workers: 1,
+        chunks,
+        ..Settings::default()
+    })
+    .await;
+    create_customers(&app, 100_000).await;
+    // The trigger stays on: it counts each row's updates.
+    let job =
+        create_masking_job(&app, json!({"commitSize": 200, "disableConstraints": true})).await;
+    // This process's worker runs the execution; the other instance only helps with chunks.
+    let id = app.submit(job).await;
+    watch(&app, id, |e| e["status"] == "RUNNING").await;
+    let mut doomed = Instance::start_with(
+        &app,
+        2,
+        5,
+        &[
+            ("MASKD_CHUNK_MIN_ROWS", "10000"),
+            ("MASKD_CHUNK_ROWS", "2000"),
+        ],
+    )
+    .await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let helped: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM execution_chunks c JOIN executions e USING (execution_id)
+              WHERE c.execution_id = $1 AND c.worker_id <> e.worker_id AND NOT c.done
+                AND c.rows_committed > 0",
+        )
+        .bind(id)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+        if helped > 0 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the other instance never held a chunk"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    doomed.signal("-KILL");
+    doomed.exit_code().await;
+
+    let last = watch(&app, id, ended).await.pop().unwrap();
+    assert_eq!(last["status"], "SUCCEEDED", "{last}");
+    assert_eq!(last["rowsMasked"], last["rowsTotal"], "{last}");
+    let counts: Vec<(i32, i64)> = sqlx::query_as(
+        "SELECT updated_count, count(*) FROM target.customers GROUP BY 1 ORDER BY 1",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(counts, [(1, 100_000)], "every row masked exactly once");
+    let claimed_again: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM execution_chunks WHERE execution_id = $1 AND claims > 1",
+    )
+    .bind(id)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert!(
+        claimed_again > 0,
+        "the dead instance's chunks were claimed again"
     );
 }

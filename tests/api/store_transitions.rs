@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use maskd::db::Db;
+use maskd::store::chunks::{self, ChunkPlan};
 use maskd::store::executions::{self, Submission};
 use maskd::store::{components, sql_objects};
 use maskd::types::target::FoundSqlObject;
@@ -686,6 +687,203 @@ async fn sql_objects_are_recorded_only_while_the_execution_is_the_workers() {
         .unwrap();
     assert!(
         sql_objects::record(&store.pool, other, "w", &object("i4"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+/// A RUNNING execution held by `worker` with a table of `n` open chunks; its id.
+async fn running_with_chunks(store: &Store, worker: &str, n: usize) -> i64 {
+    let id = store.running(worker).await;
+    let plans: Vec<ChunkPlan> = (0..n)
+        .map(|i| ChunkPlan {
+            key_after: (i > 0).then(|| vec![(i * 100).to_string()]),
+            key_last: (i + 1 < n).then(|| vec![((i + 1) * 100).to_string()]),
+            committed_key: None,
+            done: false,
+        })
+        .collect();
+    assert!(
+        !chunks::plan(&store.pool, id, "someone else", "t", None, &plans)
+            .await
+            .unwrap(),
+        "only the execution's worker plans its chunks"
+    );
+    assert!(
+        chunks::plan(&store.pool, id, worker, "t", None, &plans)
+            .await
+            .unwrap()
+    );
+    assert!(
+        chunks::claim(&store.pool, "w", 60.0, None)
+            .await
+            .unwrap()
+            .is_none(),
+        "closed chunks are not claimed"
+    );
+    assert!(
+        chunks::open(&store.pool, id, worker, "t", "nobody_listens")
+            .await
+            .unwrap()
+    );
+    id
+}
+
+#[tokio::test]
+async fn concurrent_chunk_claims_never_take_a_chunk_twice() {
+    let store = Arc::new(Store::new().await);
+    let id = running_with_chunks(&store, "owner", 40).await;
+    let mut claimers = tokio::task::JoinSet::new();
+    for w in 0..8 {
+        let store = store.clone();
+        claimers.spawn(async move {
+            let worker = format!("w{w}");
+            let mut mine = vec![];
+            while let Some(c) = chunks::claim(&store.pool, &worker, 60.0, None)
+                .await
+                .unwrap()
+            {
+                mine.push(c.chunk_id);
+                assert!(
+                    chunks::finish(&store.pool, &c.held_by(&worker))
+                        .await
+                        .unwrap()
+                );
+            }
+            mine
+        });
+    }
+    let mut all: Vec<i64> = claimers.join_all().await.into_iter().flatten().collect();
+    let claimed = all.len();
+    all.sort();
+    all.dedup();
+    assert_eq!((claimed, all.len()), (40, 40), "each chunk claimed once");
+    let state = chunks::table_state(&store.pool, id, "t").await.unwrap();
+    assert_eq!((state.chunks, state.done), (40, 40));
+}
+
+#[tokio::test]
+async fn a_chunk_whose_holder_went_silent_is_claimed_again_and_the_old_holder_fenced_out() {
+    let store = Store::new().await;
+    let id = running_with_chunks(&store, "owner", 1).await;
+    let first = chunks::claim(&store.pool, "a", 60.0, None)
+        .await
+        .unwrap()
+        .unwrap();
+    let a = first.held_by("a");
+    assert!(chunks::progress(&store.pool, &a, 10).await.unwrap());
+    assert!(
+        chunks::claim(&store.pool, "b", 60.0, None)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // A commits 50 rows; then it goes silent.
+    assert!(
+        chunks::record_pending(&store.pool, &a, &["50".into()], 7, 50)
+            .await
+            .unwrap()
+    );
+    chunks::settle_pending(&store.pool, first.chunk_id, 7, true)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE execution_chunks SET heartbeat_time = now() - interval '1 minute'")
+        .execute(&store.pool)
+        .await
+        .unwrap();
+    let again = chunks::claim(&store.pool, "b", 30.0, None)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(again.chunk_id, first.chunk_id);
+    assert_eq!(again.claims, first.claims + 1);
+    assert_eq!(
+        (again.committed_key.clone(), again.rows_committed),
+        (Some(vec!["50".into()]), 50)
+    );
+    let b = again.held_by("b");
+    // A comes back: every write refused, its release changes nothing.
+    assert!(!chunks::progress(&store.pool, &a, 60).await.unwrap());
+    assert!(
+        !chunks::record_pending(&store.pool, &a, &["60".into()], 8, 10)
+            .await
+            .unwrap()
+    );
+    assert!(!chunks::finish(&store.pool, &a).await.unwrap());
+    chunks::release(&store.pool, &a, Some("late"))
+        .await
+        .unwrap();
+    assert!(chunks::progress(&store.pool, &b, 70).await.unwrap());
+    assert!(chunks::finish(&store.pool, &b).await.unwrap());
+    let state = chunks::table_state(&store.pool, id, "t").await.unwrap();
+    assert_eq!((state.done, state.rows_done, state.failed), (1, 50, None));
+}
+
+#[tokio::test]
+async fn a_cancel_or_the_end_of_the_execution_fences_out_every_chunk_holder() {
+    let store = Store::new().await;
+    let id = running_with_chunks(&store, "owner", 3).await;
+    let one = chunks::claim(&store.pool, "a", 60.0, None)
+        .await
+        .unwrap()
+        .unwrap();
+    let two = chunks::claim(&store.pool, "b", 60.0, None)
+        .await
+        .unwrap()
+        .unwrap();
+    let (a, b) = (one.held_by("a"), two.held_by("b"));
+    // The execution's worker ends it without its chunks: holders stop, none is claimed again.
+    chunks::stop_all(&store.pool, id, "the execution ended")
+        .await
+        .unwrap();
+    assert!(!chunks::progress(&store.pool, &a, 1).await.unwrap());
+    assert!(!chunks::finish(&store.pool, &b).await.unwrap());
+    assert!(
+        chunks::claim(&store.pool, "c", 60.0, None)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        chunks::held_by_live_workers(&store.pool, id, 60.0)
+            .await
+            .unwrap(),
+        2
+    );
+    chunks::release(&store.pool, &a, None).await.unwrap();
+    chunks::release(&store.pool, &b, None).await.unwrap();
+    assert_eq!(
+        chunks::held_by_live_workers(&store.pool, id, 60.0)
+            .await
+            .unwrap(),
+        0
+    );
+
+    // A cancel alone fences them too.
+    let other = running_with_chunks(&store, "owner", 2).await;
+    let c = chunks::claim(&store.pool, "a", 60.0, None)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(c.execution_id, other);
+    let outcome = executions::cancel(&store.pool, other, None, true)
+        .await
+        .unwrap();
+    assert!(outcome.is_some());
+    assert!(
+        !chunks::progress(&store.pool, &c.held_by("a"), 1)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        chunks::heartbeat(&store.pool, "a", &[c.chunk_id])
+            .await
+            .unwrap(),
+        [c.chunk_id]
+    );
+    assert!(
+        chunks::claim(&store.pool, "b", 60.0, None)
             .await
             .unwrap()
             .is_none()
