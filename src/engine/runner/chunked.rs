@@ -148,7 +148,7 @@ pub(super) async fn mask_table(
     loop {
         if let Some(chunk) = chunks::claim(pool, worker, stale, Some((id, &t.name))).await? {
             let held = ctx.hold(&chunk);
-            mask_chunk(ctx, job, conn, t, p.component_id, &chunk, held, true).await?;
+            mask_chunk(ctx, job, conn, t, p.component_id, (&chunk, held), true).await?;
             continue;
         }
         let state = chunks::table_state(pool, id, &t.name).await?;
@@ -178,8 +178,7 @@ async fn mask_chunk(
     conn: &mut PgConnection,
     t: &ResolvedTable,
     component_id: i64,
-    chunk: &Chunk,
-    held: Held,
+    (chunk, held): (&Chunk, Held),
     own: bool,
 ) -> Result<(), RunError> {
     let pool = &ctx.instance.pool;
@@ -265,7 +264,7 @@ pub(in crate::engine) async fn help(
         &p.rules,
     )
     .await?;
-    mask_chunk(ctx, job, &mut conn, &t, component_id, chunk, held, false).await?;
+    mask_chunk(ctx, job, &mut conn, &t, component_id, (chunk, held), false).await?;
     target::close(conn).await;
     Ok(())
 }
