@@ -7,6 +7,7 @@ mod common;
 mod api {
     mod auth;
     mod cancel;
+    mod chunk_history;
     mod chunks;
     mod compat;
     mod console;

@@ -188,7 +188,7 @@ pub fn check(history: &[Event]) -> Result<(), Violation> {
     }
     for (job, mut events) in by_job {
         events.sort_by_key(|e| e.invoked);
-        if !linearizable(&events) {
+        if !linearizable(&events, JobState::new(), apply) {
             let t0 = events[0].invoked;
             let events = events
                 .iter()
@@ -209,26 +209,46 @@ pub fn check(history: &[Event]) -> Result<(), Violation> {
     Ok(())
 }
 
-/// Depth-first search for a linearization of one job's events (sorted by invocation): at each
-/// step, any event not yet linearized that was invoked before every remaining event's answer may
-/// come next, if the specification gives its recorded answer. A (linearized set, state) pair
-/// already explored is not explored again.
-fn linearizable(events: &[&Event]) -> bool {
+/// An operation of a history: when it was invoked and when its answer came.
+pub trait Timed {
+    fn invoked(&self) -> Instant;
+    fn answered(&self) -> Instant;
+}
+
+impl Timed for Event {
+    fn invoked(&self) -> Instant {
+        self.invoked
+    }
+    fn answered(&self) -> Instant {
+        self.answered
+    }
+}
+
+/// Depth-first search for a linearization of one object's events (sorted by invocation), from
+/// `initial`, under the specification `apply` (the state after an event, if it gives the event's
+/// recorded answer): at each step, any event not yet linearized that was invoked before every
+/// remaining event's answer may come next. A (linearized set, state) pair already explored is not
+/// explored again.
+pub fn linearizable<E: Timed, S: Clone + Eq + std::hash::Hash>(
+    events: &[&E],
+    initial: S,
+    apply: impl Fn(&S, &E) -> Option<S>,
+) -> bool {
     let n = events.len();
-    let mut seen: HashSet<(Vec<u64>, JobState)> = HashSet::new();
+    let mut seen: HashSet<(Vec<u64>, S)> = HashSet::new();
     // Each frame: linearized set, state, and the first candidate index still to try from it.
-    let mut stack: Vec<(Vec<u64>, JobState, usize)> = vec![(vec![0; n.div_ceil(64)], vec![], 0)];
+    let mut stack: Vec<(Vec<u64>, S, usize)> = vec![(vec![0; n.div_ceil(64)], initial, 0)];
     while let Some((mut done, state, from)) = stack.pop() {
         let is_done = |i: usize| done[i / 64] & (1 << (i % 64)) != 0;
         let remaining: Vec<usize> = (0..n).filter(|&i| !is_done(i)).collect();
-        let Some(first_answer) = remaining.iter().map(|&i| events[i].answered).min() else {
+        let Some(first_answer) = remaining.iter().map(|&i| events[i].answered()).min() else {
             return true;
         };
         // In invocation order, so once one was invoked after the earliest pending answer, so
         // were all the following ones.
         let candidates = remaining
             .into_iter()
-            .take_while(|&i| events[i].invoked <= first_answer);
+            .take_while(|&i| events[i].invoked() <= first_answer);
         // A candidate that leaves the state as it is (a read, a refused cancel or submit) and
         // gets its answer from it goes next without branching: moved here from later in any
         // valid linearization, it keeps that linearization valid. This keeps the many reads and
