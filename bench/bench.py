@@ -15,6 +15,13 @@
       into another, beside a plain COPY TO STDOUT | COPY FROM STDIN round trip between the same two
       databases in the same run: rows/s of each, their ratio, and maskd's peak RSS (VmHWM) after
       each size (give several --rows to see whether it stays flat).
+  python3 bench/bench.py chunks [--rows 1000000] [--workers 1 2 4] [--cancels 20]
+      in-place masking of a table of --rows rows x 3 masked text columns split into chunks
+      (MASKD_CHUNK_MIN_ROWS and MASKD_CHUNK_ROWS at their defaults unless set), by one instance
+      with each --workers count and by two instances of one worker each, beside the in-DB md5
+      UPDATE on an identical table, in the same run: rows/s of each, the ratios, maskd's peak RSS;
+      then cancel-to-endTime (both PostgreSQL clocks) of --cancels runs cancelled while the most
+      workers hold chunks, p50 and p99.
   python3 bench/bench.py latency [--runs 200]
       submit-to-RUNNING (startTime - submitTime) on an idle instance, and cancel-to-endTime
       (endTime - cancel time, both PostgreSQL clocks) for running jobs; p50 and p99.
@@ -40,7 +47,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BINARY = os.path.join(ROOT, "target", "release", "maskd")
 
 # The tools each benchmark runs, and where Debian has them.
-TOOLS = {"throughput": ["psql"], "latency": ["psql"], "profile": ["psql"], "onthefly": ["psql"],
+TOOLS = {"throughput": ["psql"], "chunks": ["psql"], "latency": ["psql"], "profile": ["psql"], "onthefly": ["psql"],
          "api": ["psql", "wrk", "pgbench"]}
 INSTALL = {"psql": "apt-get install postgresql-client",
            "pgbench": "apt-get install postgresql (Debian ships pgbench with the server)",
@@ -67,13 +74,13 @@ def fresh_databases():
 
 
 class Maskd:
-    def __init__(self, workers=1, log_level="warn"):
+    def __init__(self, workers=1, log_level="warn", env=None):
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
         env = dict(os.environ, DATABASE_URL=f"{PG}/maskd_bench", MASKD_BIND=f"127.0.0.1:{self.port}",
                    MASKD_WORKERS=str(workers), MASKD_ADMIN_PASSWORD="bench", MASKD_SECRET_KEY="bench-key",
-                   RUST_LOG=log_level)
+                   RUST_LOG=log_level, **(env or {}))
         os.makedirs(os.path.join(ROOT, "target"), exist_ok=True)
         self.log = open(os.path.join(ROOT, "target", "bench-maskd.log"), "w")
         self.proc = subprocess.Popen([BINARY, "serve"], env=env, stdout=self.log, stderr=self.log)
@@ -254,6 +261,61 @@ def profile(sizes):
         print(f"| {kind} | {n} | {tp} | {fp} | {tp / max(tp + fp, 1):.2f} | {tp / max(n, 1):.2f} |")
 
 
+def chunks(rows, workers, cancels):
+    fresh_databases()
+    db = "maskd_bench_target"
+    psql(db, "CREATE TABLE original (id bigint PRIMARY KEY, a text, b text, c text)")
+    psql(db, f"INSERT INTO original SELECT g, 'first' || g, 'last' || (g % 9973), 'Full Name ' || g "
+         f"FROM generate_series(1, {rows}) g")
+
+    def fresh(table):
+        psql(db, f"DROP TABLE IF EXISTS {table}")
+        psql(db, f"CREATE TABLE {table} AS SELECT * FROM original")
+        psql(db, f"ALTER TABLE {table} ADD PRIMARY KEY (id)")
+        psql(db, f"VACUUM ANALYZE {table}")
+
+    fresh("by_sql")
+    started = time.monotonic()
+    psql(db, "UPDATE by_sql SET a = md5(a), b = md5(b), c = md5(c)")
+    sql_rate = rows / (time.monotonic() - started)
+    columns = {"masked": {"a": "FirstNameLookup", "b": "LastNameLookup", "c": "FullNameLookup"}}
+    results, first = [], None
+    for setup in [[w] for w in workers] + [[1, 1]]:
+        fresh("masked")
+        instances = [Maskd(workers=w) for w in setup]
+        job = instances[0].job_on(columns)
+        e = instances[0].call("POST", "/executions", {"jobId": job})
+        e = instances[0].wait_end(e["executionId"])
+        assert e["status"] == "SUCCEEDED", e
+        secs = float(psql("maskd_bench", f"SELECT extract(epoch FROM end_time - start_time) FROM executions WHERE execution_id = {e['executionId']}"))
+        chunked = int(psql("maskd_bench", f"SELECT count(*) FROM execution_chunks WHERE execution_id = {e['executionId']}"))
+        rss = max(m.peak_rss_mb() for m in instances)
+        for m in instances:
+            m.stop()
+        psql("maskd_bench", "TRUNCATE executions CASCADE")
+        rate = rows / secs
+        first = first or rate
+        results.append({"instances": len(setup), "workers": sum(setup), "chunks": chunked, "rows_per_s": round(rate),
+                        "vs_md5": round(rate / sql_rate, 2), "vs_first": round(rate / first, 2),
+                        "peak_rss_mb": round(rss, 1)})
+    fresh("masked")
+    most = max(workers)
+    maskd = Maskd(workers=most)
+    job = maskd.job_on(columns, {"commitSize": 1000})
+    for _ in range(cancels):
+        e = maskd.call("POST", "/executions", {"jobId": job, "startOver": True})
+        i = e["executionId"]
+        while int(psql("maskd_bench", f"SELECT count(*) FROM execution_chunks WHERE execution_id = {i} AND worker_id IS NOT NULL AND NOT done")) < most:
+            time.sleep(0.01)
+        maskd.call("POST", f"/executions/{i}/cancel?expectedStatus=RUNNING&graceful=true")
+        maskd.wait_end(i)
+    stop = [float(x) * 1000 for x in psql("maskd_bench", f"SELECT extract(epoch FROM end_time - cancel_time) FROM executions WHERE job_id = {job}").split()]
+    maskd.stop()
+    print(json.dumps({"rows": rows, "sql_md5_rows_per_s": round(sql_rate), "runs": results,
+                      "cancel_to_end_ms": {"workers": most, "runs": len(stop), "p50": round(pct(stop, 50), 1),
+                                           "p99": round(pct(stop, 99), 1)}}, indent=1))
+
+
 def latency(runs):
     fresh_databases()
     psql("maskd_bench_target", "CREATE TABLE small (id bigint PRIMARY KEY, a text)")
@@ -385,13 +447,15 @@ if __name__ == "__main__":
     sub = parser.add_subparsers(dest="what", required=True)
     t = sub.add_parser("throughput"); t.add_argument("--rows", type=int, default=1_000_000)
     l = sub.add_parser("latency"); l.add_argument("--runs", type=int, default=200)
+    c = sub.add_parser("chunks"); c.add_argument("--rows", type=int, default=1_000_000)
+    c.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4]); c.add_argument("--cancels", type=int, default=20)
     pr = sub.add_parser("profile"); pr.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000])
     o = sub.add_parser("onthefly"); o.add_argument("--rows", type=int, nargs="+", default=[1_000_000])
     a = sub.add_parser("api"); a.add_argument("--rows", type=int, default=1_000_000)
     a.add_argument("--seconds", type=int, default=5); a.add_argument("--rounds", type=int, default=3)
     a.add_argument("--connections", type=int, nargs="+", default=[8, 32])
     a.add_argument("--operations", nargs="+", choices=["cancel", "GET", "submit"], default=["cancel", "GET", "submit"])
-    for p in (t, l, pr, o, a):
+    for p in (t, l, c, pr, o, a):
         p.add_argument("--binary", default=BINARY, help="the maskd to run (default: target/release/maskd)")
     args = parser.parse_args()
     check_tools(args.what)
@@ -402,6 +466,8 @@ if __name__ == "__main__":
         throughput(args.rows)
     elif args.what == "latency":
         latency(args.runs)
+    elif args.what == "chunks":
+        chunks(args.rows, args.workers, args.cancels)
     elif args.what == "profile":
         profile(args.rows)
     elif args.what == "onthefly":

@@ -44,3 +44,10 @@ CREATE TABLE execution_chunks (
 -- Finding the next claimable chunk of running executions.
 CREATE INDEX execution_chunks_claimable ON execution_chunks (execution_id, chunk_id)
     WHERE open AND NOT done AND error IS NULL;
+
+-- An in-place run records, once it has planned its tables (every table's resume point and
+-- chunks recorded), that it has: a re-run continues from the last execution that got this far,
+-- skipping those that ended before (a cancel while QUEUED, a target that could not be reached),
+-- which changed no row. Executions of earlier versions that started had recorded theirs.
+ALTER TABLE executions ADD COLUMN plan_recorded boolean NOT NULL DEFAULT false;
+UPDATE executions SET plan_recorded = true WHERE start_time IS NOT NULL;

@@ -105,7 +105,8 @@ pub async fn of_execution(pool: &Db, execution_id: i64) -> Result<Vec<TableCommi
 }
 
 /// The job's execution that ended last before `execution_id` on the same target connector (a
-/// multi-tenant job's executions each name theirs), with its status.
+/// multi-tenant job's executions each name theirs) among those that recorded their plan (the
+/// others changed no row), with its status.
 pub async fn previous(
     pool: &Db,
     job_id: i64,
@@ -114,7 +115,7 @@ pub async fn previous(
 ) -> Result<Option<(i64, ExecutionStatus)>, sqlx::Error> {
     sqlx::query_as(
         "SELECT execution_id, status FROM executions
-          WHERE job_id = $1 AND execution_id < $2 AND end_time IS NOT NULL
+          WHERE job_id = $1 AND execution_id < $2 AND end_time IS NOT NULL AND plan_recorded
             AND target_connector_id IS NOT DISTINCT FROM $3
           ORDER BY execution_id DESC LIMIT 1",
     )
@@ -123,4 +124,22 @@ pub async fn previous(
     .bind(target_connector_id)
     .fetch_optional(pool)
     .await
+}
+
+/// Records that the execution, RUNNING on `worker_id`, has recorded where it starts on every table
+/// (`previous` looks only at executions that have). False when it is no longer this worker's.
+pub async fn plan_recorded(
+    pool: &Db,
+    execution_id: i64,
+    worker_id: &str,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE executions SET plan_recorded = true
+          WHERE execution_id = $1 AND worker_id = $2 AND status = 'RUNNING'",
+    )
+    .bind(execution_id)
+    .bind(worker_id)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }

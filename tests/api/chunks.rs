@@ -165,6 +165,24 @@ async fn a_cancel_stops_every_chunk_worker_and_the_re_run_goes_on_chunk_by_chunk
         "some rows masked once, none twice: {counts:?}"
     );
 
+    // One cancelled while QUEUED, and one whose target was out of reach, come between: neither
+    // changed a row, and the re-run goes on from the cancelled run all the same.
+    sqlx::query(
+        "INSERT INTO executions (job_id, status, end_time, cancel_time, cancel_graceful)
+         VALUES ($1, 'CANCELLED', now(), now(), true)",
+    )
+    .bind(job)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO executions (job_id, status, start_time, end_time)
+         VALUES ($1, 'FAILED', now(), now())",
+    )
+    .bind(job)
+    .execute(&app.pool)
+    .await
+    .unwrap();
     let again = app.submit(job).await;
     let last = watch(&app, again, ended).await.pop().unwrap();
     assert_eq!(last["status"], "SUCCEEDED", "{last}");

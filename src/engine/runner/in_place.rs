@@ -147,6 +147,15 @@ impl InPlaceMasking {
             rows_total += n;
             tables.push((p, t, n));
         }
+        if !commits::plan_recorded(
+            &ctx.instance.pool,
+            ctx.execution.execution_id,
+            ctx.instance.worker_id(),
+        )
+        .await?
+        {
+            return Err(RunError::Stopped);
+        }
         if let Some((from, _)) = resume {
             tracing::info!(from, tables = ?resumed, "continuing after what an earlier execution committed");
             let event = Event::Resumed {
