@@ -3,8 +3,10 @@
 //! fault injected per scenario: SIGKILL of an instance, a PostgreSQL restart, every maskd
 //! connection terminated, maskd's pool exhausted by blocked statements. After each, `verdict`
 //! checks that no execution was lost, stuck or run twice, that every cancel answered 200 was
-//! honoured, that every SQL object was restored or reported, and that the instances serve and run
-//! executions again without a restart.
+//! honoured, that every SQL object was restored or reported, that across a job's runs every row
+//! was masked exactly once (a re-run after a FAILED or CANCELLED run goes on where it stopped), and
+//! that the instances serve and run executions again without a restart. Every table is split into
+//! chunks, so every run's chunks are claimed by workers across the fleet.
 //!
 //! Each scenario runs on a PostgreSQL cluster of its own (see `cluster`), so that restarting it
 //! disturbs no other test; scenarios run one at a time. Instance logs are kept in

@@ -18,6 +18,8 @@ pub const STATEMENT_TIMEOUT_SECS: u64 = 2;
 pub const ACQUIRE_TIMEOUT_SECS: u64 = 5;
 pub const POOL_SIZE: u32 = 8;
 pub const WORKERS: u32 = 2;
+/// Below the tables' 10,000 rows.
+const CHUNK_MIN_ROWS: &str = "5000";
 
 /// A `maskd serve` process, its log in `log`; killed when dropped.
 pub struct Instance {
@@ -40,6 +42,9 @@ impl Instance {
             )
             .env("MASKD_ADMIN_PASSWORD", ADMIN_PASSWORD)
             .env("MASKD_SHUTDOWN_GRACE_SECS", "2")
+            // Every table is split, so that every run's chunks are claimed across the fleet.
+            .env("MASKD_CHUNK_MIN_ROWS", CHUNK_MIN_ROWS)
+            .env("MASKD_CHUNK_ROWS", "2500")
             .env("RUST_LOG", "info")
             .stderr(std::fs::File::create(&log).expect("the log file can be created"))
             .spawn()

@@ -15,9 +15,9 @@ use super::fleet::{self, ACQUIRE_TIMEOUT_SECS, Api, Instance, STATEMENT_TIMEOUT_
 use super::load::Load;
 use super::verdict;
 
-/// Jobs, each masking its own table of `ROWS` rows.
+/// Jobs, each masking its own table of `ROWS` rows (split into chunks: see `fleet`).
 const JOBS: usize = 12;
-const ROWS: i64 = 10_000;
+pub const ROWS: i64 = 10_000;
 const INSTANCES: usize = 3;
 const LOAD_CLIENTS: usize = 6;
 /// Load before the fault, and after it is over.
@@ -214,7 +214,7 @@ async fn create_tables(db: &PgPool) {
 }
 
 /// Whether job `i`'s table has the audit trigger (even ones), which its runs must leave on.
-fn audited(i: usize) -> bool {
+pub fn audited(i: usize) -> bool {
     i.is_multiple_of(2)
 }
 

@@ -160,6 +160,66 @@ struct AuditedRun {
     last_commit: Option<DateTime<Utc>>,
 }
 
+/// Across runs, every row once: a job's runs from one complete pass over its table to the next (a
+/// run after a FAILED or CANCELLED one goes on where that one stopped, chunk by chunk) update each
+/// row at most once, and a pass that ended SUCCEEDED or WARNING updated every row. Runs that never
+/// recorded their plan changed nothing and are not part of a pass. Checked on the audited tables;
+/// the count of complete passes.
+async fn every_row_once_across_runs(stage: &Stage, problems: &mut Vec<String>) -> usize {
+    let runs: Vec<(i64, i64, String, bool)> = sqlx::query_as(
+        "SELECT execution_id, job_id, status, start_over FROM executions
+          WHERE plan_recorded ORDER BY execution_id",
+    )
+    .fetch_all(&stage.maskd_db)
+    .await
+    .unwrap();
+    let audited: Vec<(String, i32)> = sqlx::query_as("SELECT execution, row_id FROM crm.audit")
+        .fetch_all(&stage.target_db)
+        .await
+        .unwrap();
+    let mut rows_of: HashMap<i64, Vec<i32>> = HashMap::new();
+    for (run, row) in audited {
+        if let Some(id) = run
+            .strip_prefix("maskd execution ")
+            .and_then(|id| id.parse().ok())
+        {
+            rows_of.entry(id).or_default().push(row);
+        }
+    }
+    let mut complete = 0;
+    for (i, job) in stage.jobs.iter().enumerate() {
+        if !super::scenarios::audited(i) {
+            continue;
+        }
+        let mut pass: HashSet<i32> = HashSet::new();
+        let mut goes_on = false;
+        for (id, _, status, start_over) in runs.iter().filter(|r| r.1 == *job) {
+            if !goes_on || *start_over {
+                pass.clear();
+            }
+            for row in rows_of.get(id).into_iter().flatten() {
+                if !pass.insert(*row) {
+                    problems.push(format!(
+                        "row {row} of t{i} masked a second time by execution {id}, in a re-run after a FAILED or CANCELLED one"
+                    ));
+                }
+            }
+            if ["SUCCEEDED", "WARNING"].contains(&status.as_str()) {
+                if pass.len() as i64 != super::scenarios::ROWS {
+                    problems.push(format!(
+                        "execution {id} ended {status}, but the runs of its pass masked {} of the {} rows of t{i}",
+                        pass.len(),
+                        super::scenarios::ROWS
+                    ));
+                }
+                complete += 1;
+            }
+            goes_on = ["FAILED", "CANCELLED"].contains(&status.as_str());
+        }
+    }
+    complete
+}
+
 /// Checks every guarantee; a summary of what the scenario did, or a panic listing what broke.
 pub async fn check(stage: &Stage, calls: &[Call], burst: Option<&[Timed]>) -> String {
     let mut problems: Vec<String> = vec![];
@@ -324,6 +384,18 @@ pub async fn check(stage: &Stage, calls: &[Call], burst: Option<&[Timed]>) -> St
         }
     }
     tally.insert("audited runs".into(), audit.len());
+    let (chunks, claimed_again): (i64, i64) = sqlx::query_as(
+        "SELECT count(*), count(*) FILTER (WHERE claims > 1) FROM execution_chunks",
+    )
+    .fetch_one(&stage.maskd_db)
+    .await
+    .unwrap();
+    tally.insert("chunks".into(), chunks as usize);
+    tally.insert("chunks claimed again".into(), claimed_again as usize);
+    tally.insert(
+        "complete passes".into(),
+        every_row_once_across_runs(stage, &mut problems).await,
+    );
     let aborted: i64 = sqlx::query_scalar(
         "SELECT count(DISTINCT execution_id) FROM execution_events WHERE event_type = 'JOB_ABORTED'",
     )
