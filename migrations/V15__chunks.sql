@@ -51,3 +51,8 @@ CREATE INDEX execution_chunks_claimable ON execution_chunks (execution_id, chunk
 -- which changed no row. Executions of earlier versions that started had recorded theirs.
 ALTER TABLE executions ADD COLUMN plan_recorded boolean NOT NULL DEFAULT false;
 UPDATE executions SET plan_recorded = true WHERE start_time IS NOT NULL;
+
+-- A run's commits count their rows, so that rowsMasked, once the execution has ended, says exactly
+-- how many rows it committed (a cancel rolls back the batch in flight).
+ALTER TABLE execution_table_commits ADD COLUMN rows_committed bigint NOT NULL DEFAULT 0;
+ALTER TABLE execution_table_commits ADD COLUMN pending_rows bigint;

@@ -18,6 +18,7 @@ use super::runner::{self, Job, RunContext, RunError, Runner};
 use super::sql_objects::{self, Action, Settled};
 use crate::masking::target::Target;
 use crate::store::chunks::{self, Chunk};
+use crate::store::commits;
 use crate::store::executions::{self, Execution};
 use crate::store::jobs::{self, JobKind, MaskingJob};
 use crate::store::profile_jobs::ProfileJob;
@@ -138,6 +139,9 @@ pub(super) async fn run(
         RunEnd::Completed { .. } | RunEnd::Elsewhere | RunEnd::Unknown
     ) {
         stop_chunk_workers(instance, execution.execution_id).await;
+        if let Ok(target) = &target {
+            settle_pending_commits(instance, execution.execution_id, target).await;
+        }
     }
     let settled = sql_objects::settle(
         instance,
@@ -168,18 +172,7 @@ async fn run_job(
         // The runner was dropped mid-flight, or one of its streams failed and the others were
         // dropped: their connections are closed, but the backends may still be busy (or waiting
         // for a lock). End them, which rolls their batches back at once.
-        for pid in ctx.sessions() {
-            if let Err(e) = target.terminate_backend(pid, &ctx.session_name()).await {
-                tracing::warn!(error = %e, pid, "cannot end the target backend of the stopped run");
-            }
-        }
-        if let Some(source) = source {
-            for pid in ctx.source_sessions() {
-                if let Err(e) = source.terminate_backend(pid, &ctx.session_name()).await {
-                    tracing::warn!(error = %e, pid, "cannot end the source backend of the stopped run");
-                }
-            }
-        }
+        end_sessions(&ctx, target, source).await;
     }
     ctx.release_chunks(None).await;
     let (unmasked_events, unmasked): (Vec<_>, bool) = {
@@ -193,6 +186,22 @@ async fn run_job(
         Ok(()) => RunEnd::Completed { unmasked },
         Err(RunError::Failed(why)) => failed(instance, execution, why).await,
         Err(RunError::Stopped) => why_stopped(instance, execution.execution_id, aborting()).await,
+    }
+}
+
+/// Ends the target and source backends a stopped run opened.
+async fn end_sessions(ctx: &RunContext<'_>, target: &Target, source: Option<&Target>) {
+    for pid in ctx.sessions() {
+        if let Err(e) = target.terminate_backend(pid, &ctx.session_name()).await {
+            tracing::warn!(error = %e, pid, "cannot end the target backend of the stopped run");
+        }
+    }
+    if let Some(source) = source {
+        for pid in ctx.source_sessions() {
+            if let Err(e) = source.terminate_backend(pid, &ctx.session_name()).await {
+                tracing::warn!(error = %e, pid, "cannot end the source backend of the stopped run");
+            }
+        }
     }
 }
 
@@ -245,6 +254,9 @@ pub(super) async fn end_orphan(instance: &Instance, orphan: Execution) -> Ended 
         cancelled: orphan.status == ExecutionStatus::Cancelled,
     };
     stop_chunk_workers(instance, orphan.execution_id).await;
+    if let Ok(target) = &target {
+        settle_pending_commits(instance, orphan.execution_id, target).await;
+    }
     let settled = sql_objects::settle(
         instance,
         orphan.execution_id,
@@ -286,6 +298,83 @@ async fn stop_chunk_workers(instance: &Instance, execution_id: i64) {
     }
 }
 
+/// How long an ended run's pending commits are asked about while the target still shows their
+/// transactions in progress (their backends, just ended, may take a moment to go).
+const SETTLE_ATTEMPTS: u32 = 50;
+
+/// After a run that did not complete, once its target sessions and chunk workers have stopped:
+/// the commits it left pending (stopped between the target's COMMIT and its record) are settled
+/// by asking the target whether their transactions committed, so that the execution's
+/// `rowsMasked` counts exactly what was committed. One the target cannot answer for is left to
+/// the re-run, which asks again.
+async fn settle_pending_commits(instance: &Instance, execution_id: i64, target: &Target) {
+    let pool = &instance.pool;
+    let (tables, chunk_commits) = match (
+        commits::pending(pool, execution_id).await,
+        chunks::pending(pool, execution_id).await,
+    ) {
+        (Ok(t), Ok(c)) => (t, c),
+        (Err(e), _) | (_, Err(e)) => {
+            tracing::warn!(error = %e, "cannot read the run's pending commits");
+            return;
+        }
+    };
+    if tables.is_empty() && chunk_commits.is_empty() {
+        return;
+    }
+    let mut conn = match target.connect_as("maskd settling commits").await {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot ask the target about the run's pending commits");
+            return;
+        }
+    };
+    let mut left: Vec<(Option<String>, Option<i64>, i64)> = tables
+        .into_iter()
+        .map(|(table, xid)| (Some(table), None, xid))
+        .chain(
+            chunk_commits
+                .into_iter()
+                .map(|(chunk, xid)| (None, Some(chunk), xid)),
+        )
+        .collect();
+    for _ in 0..SETTLE_ATTEMPTS {
+        let mut still = vec![];
+        for (table, chunk, xid) in left {
+            let status: Result<Option<String>, _> = sqlx::query_scalar("SELECT txid_status($1)")
+                .bind(xid)
+                .fetch_one(&mut conn)
+                .await;
+            let committed = match status.ok().flatten().as_deref() {
+                Some("committed") => true,
+                Some("aborted") => false,
+                Some(_) => {
+                    still.push((table, chunk, xid));
+                    continue;
+                }
+                // Unknown to the target, or not asked: left to the re-run.
+                None => continue,
+            };
+            let settled = match (&table, chunk) {
+                (Some(table), _) => {
+                    commits::settle_pending(pool, execution_id, table, xid, committed).await
+                }
+                (None, Some(chunk)) => chunks::settle_pending(pool, chunk, xid, committed).await,
+                (None, None) => Ok(()),
+            };
+            if let Err(e) = settled {
+                tracing::warn!(error = %e, xid, "cannot record what became of a pending commit");
+            }
+        }
+        if still.is_empty() {
+            break;
+        }
+        left = still;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    crate::masking::target::close(conn).await;
+}
+
 /// A free worker's part in an execution that another worker (maybe of this instance) runs: masks
 /// the chunk it claimed. That worker ends the execution; a failure here is recorded on the chunk,
 /// and fails the execution through it.
@@ -313,18 +402,31 @@ pub(super) async fn help(instance: &Instance, chunk: Chunk, stop: CancellationTo
         }
     };
     let kind = Job::Masking(job.clone());
-    let ctx = RunContext::new(instance, &execution, &kind, (&target, None), &stop);
+    let source = match source_of(instance, &execution, &kind).await {
+        Ok(source) => source,
+        Err(why) => {
+            tracing::warn!(reason = %why, "cannot work on the chunk");
+            if let Err(e) = chunks::release(pool, &held, Some(&why)).await {
+                tracing::warn!(error = %e, "cannot give the chunk back; another worker claims it once its heartbeat lapses");
+            }
+            instance.let_go_chunk(held.chunk_id);
+            return;
+        }
+    };
+    let ctx = RunContext::new(
+        instance,
+        &execution,
+        &kind,
+        (&target, source.as_ref()),
+        &stop,
+    );
     let held = ctx.hold(&chunk);
     let result = tokio::select! {
         r = runner::help(&ctx, &job, &chunk, held) => r,
         _ = stop.cancelled() => Err(RunError::Stopped),
     };
     if result.is_err() {
-        for pid in ctx.sessions() {
-            if let Err(e) = target.terminate_backend(pid, &ctx.session_name()).await {
-                tracing::warn!(error = %e, pid, "cannot end the target backend of the stopped chunk");
-            }
-        }
+        end_sessions(&ctx, &target, source.as_ref()).await;
     }
     let unmasked_events: Vec<_> = ctx
         .unmasked

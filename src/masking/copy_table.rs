@@ -35,6 +35,45 @@ pub struct CopiedTable {
     count_sql: String,
     copy_out_sql: String,
     copy_in_sql: String,
+    /// The source's primary key, when it has one whose columns are all written: what a big table
+    /// is split by.
+    pub key: Option<SourceKey>,
+}
+
+/// A source table's primary key, for reading it in key ranges.
+#[derive(Debug, Clone)]
+pub struct SourceKey {
+    /// Where its columns are among the COPY rows' fields.
+    pub positions: Vec<usize>,
+    /// `COPY (SELECT ... WHERE <range> ORDER BY <key>) TO STDOUT`, by which bounds are set
+    /// (after, last): the bounds' values are read from session settings that `bind_sql` sets,
+    /// since a COPY takes no parameters.
+    range_sql: [String; 4],
+    /// `SELECT set_config('maskd.after_0', $1, false), ...`: the bounds' values, bound.
+    pub bind_sql: String,
+    count_range_sql: [String; 4],
+    bounds_sql: String,
+}
+
+impl SourceKey {
+    fn which(after: bool, last: bool) -> usize {
+        usize::from(after) + 2 * usize::from(last)
+    }
+
+    /// Reads a range of rows in key order, once `bind_sql` has set its bounds.
+    pub fn range_sql(&self, after: bool, last: bool) -> &str {
+        &self.range_sql[Self::which(after, last)]
+    }
+
+    /// Counts them.
+    pub fn count_range_sql(&self, after: bool, last: bool) -> &str {
+        &self.count_range_sql[Self::which(after, last)]
+    }
+
+    /// Every `$1`-th key in key order of a `$2` percent sample of the source's pages.
+    pub fn bounds_sql(&self) -> &str {
+        &self.bounds_sql
+    }
 }
 
 impl CopiedTable {
@@ -113,6 +152,15 @@ pub async fn resolve(
         }
     }
     let insert_list: Vec<&str> = target_columns.iter().map(|(_, q, ..)| q.as_str()).collect();
+    let key = source_key(
+        source,
+        source_oid,
+        &source_qualified,
+        &row_filter,
+        &select_list,
+        &target_columns,
+    )
+    .await?;
     Ok(CopiedTable {
         name: table.to_owned(),
         count_sql: format!("SELECT count(*) FROM {source_qualified} AS s WHERE true{row_filter}"),
@@ -135,7 +183,106 @@ pub async fn resolve(
             .collect(),
         target_qualified,
         target_oid,
+        key,
     })
+}
+
+/// The source table's primary key and the statements that read it by ranges; None when it has
+/// none, or one of its columns is not written into the target.
+async fn source_key(
+    source: &mut PgConnection,
+    source_oid: u32,
+    source_qualified: &str,
+    row_filter: &str,
+    select_list: &[String],
+    target_columns: &[(String, String, i16, Option<i32>)],
+) -> Result<Option<SourceKey>, TableError> {
+    let key: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT a.attname::text, quote_ident(a.attname), format_type(a.atttypid, a.atttypmod)
+           FROM pg_index i, generate_series(0, i.indnkeyatts - 1) AS n, pg_attribute a
+          WHERE i.indrelid = $1 AND i.indisprimary
+            AND a.attrelid = i.indrelid AND a.attnum = i.indkey[n]
+          ORDER BY n",
+    )
+    .bind(Oid(source_oid))
+    .fetch_all(&mut *source)
+    .await?;
+    let positions: Option<Vec<usize>> = key
+        .iter()
+        .map(|(name, ..)| target_columns.iter().position(|(n, ..)| n == name))
+        .collect();
+    let Some(positions) = positions.filter(|p| !p.is_empty()) else {
+        return Ok(None);
+    };
+    let keys: Vec<String> = key.iter().map(|(_, q, _)| format!("s.{q}")).collect();
+    let bound = |which: &str| -> String {
+        key.iter()
+            .enumerate()
+            .map(|(i, (_, _, ty))| format!("current_setting('maskd.{which}_{i}')::{ty}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let keys_list = keys.join(", ");
+    let range = |after: bool, last: bool| -> String {
+        let mut r = String::new();
+        if after {
+            r.push_str(&format!(" AND ({keys_list}) > ({})", bound("after")));
+        }
+        if last {
+            r.push_str(&format!(" AND ({keys_list}) <= ({})", bound("last")));
+        }
+        r
+    };
+    let each = |f: &dyn Fn(&str) -> String| -> [String; 4] {
+        [
+            f(&range(false, false)),
+            f(&range(true, false)),
+            f(&range(false, true)),
+            f(&range(true, true)),
+        ]
+    };
+    let range_sql = each(&|r| {
+        format!(
+            "COPY (SELECT {} FROM {source_qualified} AS s WHERE true{row_filter}{r} ORDER BY {keys_list}) TO STDOUT",
+            select_list.join(", ")
+        )
+    });
+    let count_range_sql = each(&|r| {
+        format!("SELECT count(*) FROM {source_qualified} AS s WHERE true{row_filter}{r}")
+    });
+    let n = key.len();
+    let bind_sql = format!(
+        "SELECT {}",
+        (0..n)
+            .map(|i| format!("set_config('maskd.after_{i}', ${}, false)", i + 1))
+            .chain((0..n).map(|i| format!("set_config('maskd.last_{i}', ${}, false)", n + i + 1)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let bounds_sql = format!(
+        "SELECT {texts} FROM (
+             SELECT {keys_as}, row_number() OVER (ORDER BY {keys_list}) AS n
+               FROM {source_qualified} AS s TABLESAMPLE SYSTEM ($2::float8)
+              WHERE true{row_filter}) k
+          WHERE n % $1 = 0 ORDER BY n",
+        texts = (0..n)
+            .map(|i| format!("k{i}::text"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        keys_as = keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| format!("{k} AS k{i}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+    );
+    Ok(Some(SourceKey {
+        positions,
+        range_sql,
+        bind_sql,
+        count_range_sql,
+        bounds_sql,
+    }))
 }
 
 /// The foreign keys between `tables` (by target oid): (referencing, referenced), self-references

@@ -356,3 +356,14 @@ pub async fn of_execution(pool: &Db, execution_id: i64) -> Result<Vec<Chunk>, sq
         .fetch_all(pool)
         .await
 }
+
+/// The execution's chunk commits left pending: (chunk, target transaction).
+pub async fn pending(pool: &Db, execution_id: i64) -> Result<Vec<(i64, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT chunk_id, pending_xid FROM execution_chunks
+          WHERE execution_id = $1 AND pending_xid IS NOT NULL",
+    )
+    .bind(execution_id)
+    .fetch_all(pool)
+    .await
+}

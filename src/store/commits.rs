@@ -16,7 +16,7 @@ pub struct TableCommits {
     pub pending_xid: Option<i64>,
 }
 
-/// Records a commit about to happen on the target: its last key and its transaction. Fenced: false
+/// Records a commit about to happen on the target: its last key, its transaction and its rows. Fenced: false
 /// (nothing recorded) when the execution is no longer RUNNING on this worker, and then the target
 /// transaction must not commit.
 pub async fn record_pending(
@@ -26,19 +26,23 @@ pub async fn record_pending(
     table_name: &str,
     key: &[String],
     xid: i64,
+    rows: i64,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
-        "INSERT INTO execution_table_commits (execution_id, table_name, pending_key, pending_xid)
-         SELECT $1, $3, $4, $5 FROM executions
+        "INSERT INTO execution_table_commits
+                (execution_id, table_name, pending_key, pending_xid, pending_rows)
+         SELECT $1, $3, $4, $5, $6 FROM executions
           WHERE execution_id = $1 AND worker_id = $2 AND status = 'RUNNING'
          ON CONFLICT (execution_id, table_name)
-         DO UPDATE SET pending_key = EXCLUDED.pending_key, pending_xid = EXCLUDED.pending_xid",
+         DO UPDATE SET pending_key = EXCLUDED.pending_key, pending_xid = EXCLUDED.pending_xid,
+                       pending_rows = EXCLUDED.pending_rows",
     )
     .bind(execution_id)
     .bind(worker_id)
     .bind(table_name)
     .bind(key)
     .bind(xid)
+    .bind(rows)
     .execute(pool)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -57,7 +61,8 @@ pub async fn settle_pending(
     sqlx::query(
         "UPDATE execution_table_commits
             SET committed_key = CASE WHEN $4 THEN pending_key ELSE committed_key END,
-                pending_key = NULL, pending_xid = NULL
+                rows_committed = rows_committed + CASE WHEN $4 THEN coalesce(pending_rows, 0) ELSE 0 END,
+                pending_key = NULL, pending_xid = NULL, pending_rows = NULL
           WHERE execution_id = $1 AND table_name = $2 AND pending_xid = $3",
     )
     .bind(execution_id)
@@ -69,14 +74,14 @@ pub async fn settle_pending(
     Ok(())
 }
 
-/// Starts this execution's record of a table where an earlier execution's ended. Fenced like
-/// `record_pending`.
-pub async fn inherit(
+/// Starts this execution's record of a table: after `key`, where an earlier execution's commits
+/// ended, or from the first row. Fenced like `record_pending`.
+pub async fn start(
     pool: &Db,
     execution_id: i64,
     worker_id: &str,
     table_name: &str,
-    key: &[String],
+    key: Option<&[String]>,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
         "INSERT INTO execution_table_commits (execution_id, table_name, committed_key)
@@ -142,4 +147,15 @@ pub async fn plan_recorded(
     .execute(pool)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// The execution's commits left pending: (table, target transaction).
+pub async fn pending(pool: &Db, execution_id: i64) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT table_name, pending_xid FROM execution_table_commits
+          WHERE execution_id = $1 AND pending_xid IS NOT NULL",
+    )
+    .bind(execution_id)
+    .fetch_all(pool)
+    .await
 }

@@ -242,6 +242,15 @@ pub async fn get(
         .await
 }
 
+/// When an execution ends, its `rowsMasked` becomes the rows its commits recorded (an in-place
+/// run's, table by table and chunk by chunk), which a cancel's rolled-back batch is not part of;
+/// an execution without such records keeps the count its run wrote.
+const COMMITTED_ROWS: &str = "rows_masked = coalesce(
+         (SELECT sum(rows_committed) FROM (
+              SELECT rows_committed FROM execution_table_commits WHERE execution_id = $1
+              UNION ALL SELECT rows_committed FROM execution_chunks WHERE execution_id = $1) c),
+         rows_masked)";
+
 /// RUNNING -> SUCCEEDED | WARNING | FAILED, by the worker it is running on; its components end in
 /// the same statement (a RUNNING one takes `outcome`, a QUEUED one, never started, CANCELLED).
 /// None when it was not RUNNING (a cancel won: a late finish never overwrites a cancel) or is no
@@ -258,7 +267,7 @@ pub async fn finish(
     );
     let sql = format!(
         "WITH finished AS (
-             UPDATE executions SET status = $3, end_time = now()
+             UPDATE executions SET status = $3, end_time = now(), {COMMITTED_ROWS}
               WHERE execution_id = $1 AND worker_id = $2 AND status = 'RUNNING'
              RETURNING {COLUMNS}
          ), components AS (
@@ -288,7 +297,7 @@ pub async fn mark_stopped(
 ) -> Result<Option<Execution>, sqlx::Error> {
     let sql = format!(
         "WITH stopped AS (
-             UPDATE executions SET end_time = now()
+             UPDATE executions SET end_time = now(), {COMMITTED_ROWS}
               WHERE execution_id = $1 AND worker_id = $2 AND status = 'CANCELLED' AND end_time IS NULL
              RETURNING {COLUMNS}
          ), components AS (

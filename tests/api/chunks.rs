@@ -183,15 +183,22 @@ async fn a_cancel_stops_every_chunk_worker_and_the_re_run_goes_on_chunk_by_chunk
     .execute(&app.pool)
     .await
     .unwrap();
+    let masked_before = counts.iter().find(|(n, _)| *n == 1).unwrap().1;
+    let orders_before = orders_masked_before(&app, id).await;
+    assert_eq!(
+        last["rowsMasked"].as_i64().unwrap(),
+        masked_before + orders_before,
+        "rowsMasked is what was committed: {last}"
+    );
+
     let again = app.submit(job).await;
     let last = watch(&app, again, ended).await.pop().unwrap();
     assert_eq!(last["status"], "SUCCEEDED", "{last}");
     let types = app.event_types(again).await;
     assert!(types.iter().any(|t| t == "EXECUTION_RESUMED"), "{types:?}");
-    let masked_before = counts.iter().find(|(n, _)| *n == 1).unwrap().1;
     assert_eq!(
         last["rowsTotal"].as_i64().unwrap(),
-        60_000 - masked_before + 30_000 - orders_masked_before(&app, id).await,
+        60_000 - masked_before + 30_000 - orders_before,
         "{last}"
     );
     assert_eq!(
@@ -211,4 +218,64 @@ async fn orders_masked_before(app: &TestApp, id: i64) -> i64 {
     .fetch_one(&app.pool)
     .await
     .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_on_the_fly_copy_of_a_big_table_is_split_across_instances_every_row_once() {
+    use crate::api::on_the_fly::{
+        create_schemas, create_source_connector, create_target_ruleset, fingerprint,
+    };
+    let app = spawn_app_with(chunking(2)).await;
+    app.another_instance(&chunking(2)).await;
+    create_schemas(&app, 9_000).await;
+    let source = create_source_connector(&app).await;
+    let rs = create_target_ruleset(&app).await;
+    let before = fingerprint(&app, "source").await;
+    let job = app
+        .post(
+            "/masking-jobs",
+            json!({"jobName": "copy", "rulesetId": rs, "onTheFlyMasking": true,
+                   "onTheFlyMaskingSource": {"connectorId": source, "connectorType": "DATABASE"},
+                   "databaseMaskingOptions": {"commitSize": 300, "truncateTables": true,
+                                              "disableConstraints": true}}),
+        )
+        .await;
+    assert_eq!(job.status, reqwest::StatusCode::CREATED, "{job:?}");
+    let job = job.body["maskingJobId"].as_i64().unwrap();
+    let id = app.submit(job).await;
+    let last = watch(&app, id, ended).await.pop().unwrap();
+    assert_eq!(last["status"], "SUCCEEDED", "{last}");
+    assert_eq!(
+        (last["rowsMasked"].as_i64(), last["rowsTotal"].as_i64()),
+        (Some(18_000), Some(18_000)),
+        "{last}"
+    );
+    assert_eq!(
+        fingerprint(&app, "source").await,
+        before,
+        "the source is unchanged"
+    );
+    // Every row once: the same ids as the source, none twice (the primary key), none missing.
+    let copied: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM target.customers), (SELECT count(*) FROM target.orders)",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(copied, [(9_000, 9_000)]);
+    let masked_the_same: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM source.orders s JOIN target.orders t USING (id) WHERE s.email = t.email",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(masked_the_same, 0);
+    let chunks = chunks_of(&app, id).await;
+    assert!(chunks.len() >= 2 * 9_000 / 500, "{} chunks", chunks.len());
+    let workers: std::collections::HashSet<_> = chunks.iter().map(|(_, w)| w.clone()).collect();
+    assert_eq!(
+        workers.len(),
+        2,
+        "both instances copied chunks: {workers:?}"
+    );
 }

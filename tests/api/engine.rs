@@ -203,6 +203,15 @@ async fn a_graceful_cancel_restores_objects_before_the_end_time() {
         last["rowsMasked"].as_i64().unwrap() < 150_000,
         "it stopped before the end"
     );
+    // rowsMasked is what was committed: the customers whose email changed (orders come after).
+    let committed: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM target.customers c JOIN target.customers_original o USING (id)
+          WHERE c.email <> o.email",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(last["rowsMasked"].as_i64().unwrap(), committed, "{last}");
     let (trigger, indexes, fk, _) = sql_objects_state(&app).await;
     assert_eq!(
         (trigger.as_str(), indexes, fk),

@@ -384,12 +384,11 @@ pub async fn check(stage: &Stage, calls: &[Call], burst: Option<&[Timed]>) -> St
         }
     }
     tally.insert("audited runs".into(), audit.len());
-    let (chunks, claimed_again): (i64, i64) = sqlx::query_as(
-        "SELECT count(*), count(*) FILTER (WHERE claims > 1) FROM execution_chunks",
-    )
-    .fetch_one(&stage.maskd_db)
-    .await
-    .unwrap();
+    let (chunks, claimed_again): (i64, i64) =
+        sqlx::query_as("SELECT count(*), count(*) FILTER (WHERE claims > 1) FROM execution_chunks")
+            .fetch_one(&stage.maskd_db)
+            .await
+            .unwrap();
     tally.insert("chunks".into(), chunks as usize);
     tally.insert("chunks claimed again".into(), claimed_again as usize);
     tally.insert(

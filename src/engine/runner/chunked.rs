@@ -11,7 +11,9 @@ use std::time::Duration;
 use sqlx::postgres::PgConnection;
 
 use super::in_place::{self, Ledger, TablePlan};
+use super::on_the_fly;
 use super::{RunContext, RunError};
+use crate::masking::copy_table::{self, CopiedTable, SourceKey};
 use crate::masking::table_sql::{self, KeyRange, ResolvedTable};
 use crate::masking::target;
 use crate::store::chunks::{self, Chunk, ChunkPlan, Held};
@@ -23,15 +25,60 @@ use crate::store::jobs::MaskingJob;
 /// to claim.
 const WAIT: Duration = Duration::from_millis(100);
 
-/// Splits a table's range into chunks of `rows` rows.
+/// Rows of a sample that end each chunk: enough for chunks of about even size.
+const SAMPLED_PER_CHUNK: i64 = 100;
+
+/// How chunks of about `rows` rows are cut: every `every`-th row of a `percent` sample of the
+/// table's pages ends one. Where chunks are big (a sample of under a tenth of the table gives
+/// `SAMPLED_PER_CHUNK` rows per chunk), from a sample, so that splitting does not read and sort
+/// every key; else from every row, exactly.
+fn sampling(rows: i64) -> (f64, i64) {
+    let percent = 100.0 * SAMPLED_PER_CHUNK as f64 / rows as f64;
+    if percent < 10.0 {
+        (percent, SAMPLED_PER_CHUNK)
+    } else {
+        (100.0, rows)
+    }
+}
+
+/// Splits a table's range into chunks of about `rows` rows.
 pub(super) async fn split(
     conn: &mut PgConnection,
     t: &ResolvedTable,
     range: &KeyRange,
     rows: i64,
 ) -> Result<Vec<ChunkPlan>, RunError> {
-    let bounds = table_sql::chunk_bounds(conn, t, range, rows).await?;
-    let mut after = range.after.clone();
+    let (percent, every) = sampling(rows);
+    let bounds = table_sql::chunk_bounds(conn, t, range, percent, every).await?;
+    Ok(plans_between(range.after.clone(), bounds))
+}
+
+/// Splits an on-the-fly job's source table into chunks of about `rows` rows, by its key.
+pub(super) async fn split_source(
+    source: &mut PgConnection,
+    key: &SourceKey,
+    rows: i64,
+) -> Result<Vec<ChunkPlan>, RunError> {
+    let (percent, every) = sampling(rows);
+    let found: Vec<sqlx::postgres::PgRow> = sqlx::query(key.bounds_sql())
+        .bind(every)
+        .bind(percent)
+        .fetch_all(&mut *source)
+        .await?;
+    let bounds = found
+        .iter()
+        .map(|r| {
+            (0..key.positions.len())
+                .map(|i| sqlx::Row::try_get::<String, _>(r, i))
+                .collect()
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(plans_between(None, bounds))
+}
+
+/// The chunks from `after` (exclusive) cut at `bounds`, the last one open-ended.
+fn plans_between(after: Option<Vec<String>>, bounds: Vec<Vec<String>>) -> Vec<ChunkPlan> {
+    let mut after = after;
     let mut plans = Vec::with_capacity(bounds.len() + 1);
     for last in bounds.into_iter().map(Some).chain([None]) {
         plans.push(ChunkPlan {
@@ -42,7 +89,7 @@ pub(super) async fn split(
         });
         after = last;
     }
-    Ok(plans)
+    plans
 }
 
 /// An earlier execution's chunks of a table, as this one goes on with them: the same ranges, each
@@ -106,18 +153,20 @@ fn left_of(p: &ChunkPlan) -> KeyRange {
     }
 }
 
-/// Records the table's chunks with the execution (closed until its turn comes).
+/// Records the table's chunks with the execution (closed until its turn comes), with the key
+/// column its rows are read by (None: its primary key).
 pub(super) async fn record(
     ctx: &RunContext<'_>,
-    p: &TablePlan,
+    table_name: &str,
+    key_column: Option<&str>,
     plans: &[ChunkPlan],
 ) -> Result<(), RunError> {
     let recorded = chunks::plan(
         &ctx.instance.pool,
         ctx.execution.execution_id,
         ctx.instance.worker_id(),
-        &p.table_name,
-        p.key_column.as_deref(),
+        table_name,
+        key_column,
         plans,
     )
     .await?;
@@ -128,9 +177,31 @@ pub(super) async fn record(
     }
 }
 
-/// The execution's worker, once the table's turn has come (its SQL objects dealt with): opens its
-/// chunks to every worker, masks those it can claim on `conn`, then waits for the chunks other
-/// workers hold; the rows masked, or the first failure of any of them.
+/// A split table as a chunk's worker works on it, with the connections it does so on.
+enum Table<'a> {
+    InPlace(&'a mut PgConnection, &'a ResolvedTable),
+    /// Source and target connections.
+    OnTheFly(&'a mut PgConnection, &'a mut PgConnection, &'a CopiedTable),
+}
+
+impl Table<'_> {
+    fn name(&self) -> &str {
+        match self {
+            Table::InPlace(_, t) => &t.name,
+            Table::OnTheFly(_, _, t) => &t.name,
+        }
+    }
+
+    fn target(&mut self) -> &mut PgConnection {
+        match self {
+            Table::InPlace(conn, _) => conn,
+            Table::OnTheFly(_, target, _) => target,
+        }
+    }
+}
+
+/// The execution's worker, once an in-place table's turn has come (its SQL objects dealt with):
+/// masks it with every free worker; the rows masked.
 pub(super) async fn mask_table(
     ctx: &RunContext<'_>,
     job: &MaskingJob,
@@ -138,31 +209,54 @@ pub(super) async fn mask_table(
     p: &TablePlan,
     t: &ResolvedTable,
 ) -> Result<i64, RunError> {
+    work_through(ctx, job, p.component_id, Table::InPlace(conn, t)).await
+}
+
+/// The same for an on-the-fly table: copies it with every free worker; the rows written.
+pub(super) async fn copy_table(
+    ctx: &RunContext<'_>,
+    job: &MaskingJob,
+    source: &mut PgConnection,
+    target: &mut PgConnection,
+    p: &on_the_fly::TablePlan,
+    t: &CopiedTable,
+) -> Result<i64, RunError> {
+    work_through(ctx, job, p.component_id, Table::OnTheFly(source, target, t)).await
+}
+
+/// Opens the table's chunks to every worker, works on those it can claim, then waits for the
+/// chunks other workers hold; the rows done, or the first failure of any of them.
+async fn work_through(
+    ctx: &RunContext<'_>,
+    job: &MaskingJob,
+    component_id: i64,
+    mut table: Table<'_>,
+) -> Result<i64, RunError> {
     let pool = &ctx.instance.pool;
     let id = ctx.execution.execution_id;
     let worker = ctx.instance.worker_id();
-    if !chunks::open(pool, id, worker, &t.name, SUBMITTED_CHANNEL).await? {
+    let name = table.name().to_owned();
+    if !chunks::open(pool, id, worker, &name, SUBMITTED_CHANNEL).await? {
         return Err(RunError::Stopped);
     }
     let stale = ctx.instance.chunk_stale_after.as_secs_f64();
     loop {
-        if let Some(chunk) = chunks::claim(pool, worker, stale, Some((id, &t.name))).await? {
+        if let Some(chunk) = chunks::claim(pool, worker, stale, Some((id, &name))).await? {
             let held = ctx.hold(&chunk);
-            mask_chunk(ctx, job, conn, t, p.component_id, (&chunk, held), true).await?;
+            work_on(ctx, job, &mut table, component_id, (&chunk, held), true).await?;
             continue;
         }
-        let state = chunks::table_state(pool, id, &t.name).await?;
+        let state = chunks::table_state(pool, id, &name).await?;
         if let Some(failed) = state.failed {
             let (no, why) = failed.0;
             return Err(RunError::Failed(format!(
-                "chunk {no} of table '{}' failed: {why}",
-                t.name
+                "chunk {no} of table '{name}' failed: {why}"
             )));
         }
-        components::progress(pool, p.component_id, state.rows_done).await?;
+        components::progress(pool, component_id, state.rows_done).await?;
         ctx.progress.lock().await.tick().await?;
         if state.done == state.chunks {
-            tracing::info!(table = %t.name, rows = state.rows_done, chunks = state.chunks, "table masked");
+            tracing::info!(table = %name, rows = state.rows_done, chunks = state.chunks, "table done");
             return Ok(state.rows_done);
         }
         tokio::time::sleep(WAIT).await;
@@ -172,11 +266,10 @@ pub(super) async fn mask_table(
 /// Masks a chunk this run claimed and holds, on `conn`: settles a commit its last holder left pending, masks
 /// the rest of its range and marks it done. A chunk whose last holder's transaction is still open
 /// on the target is given back, to be claimed again once it has ended.
-async fn mask_chunk(
+async fn work_on(
     ctx: &RunContext<'_>,
     job: &MaskingJob,
-    conn: &mut PgConnection,
-    t: &ResolvedTable,
+    table: &mut Table<'_>,
     component_id: i64,
     (chunk, held): (&Chunk, Held),
     own: bool,
@@ -190,9 +283,10 @@ async fn mask_chunk(
     if let (Some(xid), Some(pending)) = (chunk.pending_xid, &chunk.pending_key) {
         let what = format!(
             "the last commit of a worker that lost chunk {} of table '{}'",
-            chunk.chunk_no, t.name
+            chunk.chunk_no,
+            table.name()
         );
-        match in_place::committed_on_target(conn, xid, &what).await? {
+        match in_place::committed_on_target(table.target(), xid, &what).await? {
             Some(committed) => {
                 chunks::settle_pending(pool, chunk.chunk_id, xid, committed).await?;
                 if committed {
@@ -201,7 +295,7 @@ async fn mask_chunk(
                 }
             }
             None => {
-                tracing::info!(chunk = chunk.chunk_no, table = %t.name, xid, "the chunk's last transaction is still open on the target; giving it back");
+                tracing::info!(chunk = chunk.chunk_no, table = %table.name(), xid, "the chunk's last transaction is still open on the target; giving it back");
                 chunks::release(pool, &held, None).await?;
                 ctx.let_go(&held);
                 tokio::time::sleep(WAIT).await;
@@ -218,30 +312,45 @@ async fn mask_chunk(
         rows_before,
         own,
     };
-    let rows = in_place::mask_range(ctx, job, conn, t, component_id, range, &ledger).await?;
+    let rows = match table {
+        Table::InPlace(conn, t) => {
+            in_place::mask_range(ctx, job, conn, t, component_id, range, &ledger).await?
+        }
+        Table::OnTheFly(source, target, t) => {
+            let key = t.key.as_ref().ok_or_else(|| {
+                RunError::Failed(format!(
+                    "table '{}' of the source has no primary key",
+                    t.name
+                ))
+            })?;
+            let n = key.positions.len();
+            let mut bind = sqlx::query(&key.bind_sql);
+            for bound in [&range.after, &range.last] {
+                for i in 0..n {
+                    bind = bind.bind(bound.as_ref().map_or(String::new(), |k| k[i].clone()));
+                }
+            }
+            bind.execute(&mut **source).await?;
+            let sql = key.range_sql(range.after.is_some(), range.last.is_some());
+            on_the_fly::copy(ctx, job, (source, target), t, component_id, sql, &ledger).await?
+        }
+    };
     if !chunks::finish(pool, &held).await? {
         return Err(RunError::Stopped);
     }
     ctx.let_go(&held);
-    tracing::debug!(chunk = chunk.chunk_no, table = %t.name, rows, "chunk masked");
+    tracing::debug!(chunk = chunk.chunk_no, table = %table.name(), rows, "chunk done");
     Ok(())
 }
 
-/// A free worker helping an execution of another worker (or of its own instance): masks the chunk
-/// it claimed and holds, on a target connection of its own.
+/// A free worker helping an execution of another worker (or of its own instance): works on the
+/// chunk it claimed and holds, on connections of its own.
 pub(in crate::engine) async fn help(
     ctx: &RunContext<'_>,
     job: &MaskingJob,
     chunk: &Chunk,
     held: Held,
 ) -> Result<(), RunError> {
-    let plans = in_place::masked_tables(ctx, job.ruleset_id, Some(&chunk.table_name)).await?;
-    let Some(p) = plans.first() else {
-        return Err(RunError::Failed(format!(
-            "table '{}' has no masked column left in the ruleset",
-            chunk.table_name
-        )));
-    };
     let component_id = components::id_of(
         &ctx.instance.pool,
         ctx.execution.execution_id,
@@ -254,17 +363,50 @@ pub(in crate::engine) async fn help(
             chunk.table_name
         ))
     })?;
-    let mut conn = ctx.connect_target().await?;
-    let t = table_sql::resolve(
-        &mut conn,
-        ctx.target.schema(),
-        &chunk.table_name,
-        chunk.key_column.as_deref(),
-        p.where_clause.as_deref(),
-        &p.rules,
-    )
-    .await?;
-    mask_chunk(ctx, job, &mut conn, &t, component_id, (chunk, held), false).await?;
-    target::close(conn).await;
+    let gone = || {
+        RunError::Failed(format!(
+            "table '{}' is no longer in the ruleset",
+            chunk.table_name
+        ))
+    };
+    let mut target = ctx.connect_target().await?;
+    if job.on_the_fly_masking {
+        let plans =
+            on_the_fly::tables_to_copy(ctx, job.ruleset_id, Some(&chunk.table_name)).await?;
+        let p = plans.first().ok_or_else(gone)?;
+        let source_schema = ctx
+            .source
+            .map(|s| s.schema().to_owned())
+            .unwrap_or_default();
+        let mut source = ctx.connect_source().await?;
+        let t = copy_table::resolve(
+            &mut source,
+            &source_schema,
+            &mut target,
+            ctx.target.schema(),
+            &chunk.table_name,
+            p.where_clause.as_deref(),
+            &p.rules,
+        )
+        .await?;
+        let mut table = Table::OnTheFly(&mut source, &mut target, &t);
+        work_on(ctx, job, &mut table, component_id, (chunk, held), false).await?;
+        target::close(source).await;
+    } else {
+        let plans = in_place::masked_tables(ctx, job.ruleset_id, Some(&chunk.table_name)).await?;
+        let p = plans.first().ok_or_else(gone)?;
+        let t = table_sql::resolve(
+            &mut target,
+            ctx.target.schema(),
+            &chunk.table_name,
+            chunk.key_column.as_deref(),
+            p.where_clause.as_deref(),
+            &p.rules,
+        )
+        .await?;
+        let mut table = Table::InPlace(&mut target, &t);
+        work_on(ctx, job, &mut table, component_id, (chunk, held), false).await?;
+    }
+    target::close(target).await;
     Ok(())
 }

@@ -109,17 +109,19 @@ impl InPlaceMasking {
             let earlier = resume.as_ref().and_then(|(_, r)| r.get(&p.table_name));
             if let Some(Resume::After(key)) = earlier {
                 p.resume_after = Some(key.clone());
-                let recorded = commits::inherit(
-                    &ctx.instance.pool,
-                    ctx.execution.execution_id,
-                    ctx.instance.worker_id(),
-                    &p.table_name,
-                    key,
-                )
-                .await?;
-                if !recorded {
-                    return Err(RunError::Stopped);
-                }
+            }
+            // Recorded from the start, so that the rows this execution commits are counted
+            // whatever becomes of it.
+            let recorded = commits::start(
+                &ctx.instance.pool,
+                ctx.execution.execution_id,
+                ctx.instance.worker_id(),
+                &p.table_name,
+                p.resume_after.as_deref(),
+            )
+            .await?;
+            if !recorded {
+                return Err(RunError::Stopped);
             }
             if earlier.is_some() {
                 resumed.push(p.table_name.clone());
@@ -128,19 +130,28 @@ impl InPlaceMasking {
                 after: p.resume_after.clone(),
                 last: None,
             };
-            let mut n = table_sql::count_rows(&mut conn, &t, &range).await?;
-            let split = match earlier {
+            // Rows to mask: of the ranges an earlier execution left, or counted once.
+            let (n, split) = match earlier {
                 Some(Resume::Chunks(earlier)) => {
-                    Some(chunked::inherited(ctx, &mut conn, earlier).await?)
+                    let split = chunked::inherited(ctx, &mut conn, earlier).await?;
+                    (
+                        chunked::rows_left(&mut conn, &t, &split).await?,
+                        Some(split),
+                    )
                 }
-                _ if n >= ctx.instance.chunking.min_rows => {
-                    Some(chunked::split(&mut conn, &t, &range, ctx.instance.chunking.rows).await?)
+                _ => {
+                    let n = table_sql::count_rows(&mut conn, &t, &range).await?;
+                    let chunking = ctx.instance.chunking;
+                    let split = if n >= chunking.min_rows {
+                        Some(chunked::split(&mut conn, &t, &range, chunking.rows).await?)
+                    } else {
+                        None
+                    };
+                    (n, split)
                 }
-                _ => None,
             };
             if let Some(split) = split {
-                n = chunked::rows_left(&mut conn, &t, &split).await?;
-                chunked::record(ctx, &p, &split).await?;
+                chunked::record(ctx, &p.table_name, p.key_column.as_deref(), &split).await?;
                 tracing::info!(table = %p.table_name, chunks = split.len(), rows = n, "split into chunks");
                 p.chunked = true;
             }
@@ -369,22 +380,7 @@ pub(super) async fn mask_range(
             uncommitted = 0;
         }
         done += n;
-        match ledger {
-            Ledger::Table => ctx.progress.lock().await.add(n, component_id, done).await?,
-            Ledger::Chunk {
-                held,
-                rows_before,
-                own,
-            } => {
-                ctx.instance.metrics.add_rows_masked(n as u64);
-                if !chunks::progress(&ctx.instance.pool, held, rows_before + done).await? {
-                    return Err(RunError::Stopped);
-                }
-                if *own {
-                    ctx.progress.lock().await.tick().await?;
-                }
-            }
-        }
+        report(ctx, ledger, component_id, n, done).await?;
     }
     match (uncommitted, range.after.as_deref()) {
         (1.., Some(key)) => commit(ctx, conn, &t.name, ledger, key, uncommitted).await?,
@@ -395,12 +391,39 @@ pub(super) async fn mask_range(
     Ok(done)
 }
 
+/// Reports `n` more rows done, `done` in all of the range, in `ledger`.
+pub(super) async fn report(
+    ctx: &RunContext<'_>,
+    ledger: &Ledger,
+    component_id: i64,
+    n: i64,
+    done: i64,
+) -> Result<(), RunError> {
+    match ledger {
+        Ledger::Table => ctx.progress.lock().await.add(n, component_id, done).await,
+        Ledger::Chunk {
+            held,
+            rows_before,
+            own,
+        } => {
+            ctx.instance.metrics.add_rows_masked(n as u64);
+            if !chunks::progress(&ctx.instance.pool, held, rows_before + done).await? {
+                return Err(RunError::Stopped);
+            }
+            if *own {
+                ctx.progress.lock().await.tick().await?;
+            }
+            Ok(())
+        }
+    }
+}
+
 /// Commits the target's transaction, whose last row has the key `key` and which holds `rows`
 /// rows, recording it in `ledger` around the COMMIT: pending with the transaction's id before
 /// (fenced: a run or chunk that is no longer this worker's stops without committing), committed
 /// after. A crash between the two leaves it pending, and whoever goes on asks the target whether
 /// that transaction committed.
-async fn commit(
+pub(super) async fn commit(
     ctx: &RunContext<'_>,
     conn: &mut PgConnection,
     table: &str,
@@ -414,7 +437,8 @@ async fn commit(
         .await?;
     let recorded = match ledger {
         Ledger::Table => {
-            commits::record_pending(pool, id, ctx.instance.worker_id(), table, key, xid).await?
+            commits::record_pending(pool, id, ctx.instance.worker_id(), table, key, xid, rows)
+                .await?
         }
         Ledger::Chunk { held, .. } => chunks::record_pending(pool, held, key, xid, rows).await?,
     };

@@ -20,7 +20,8 @@ use sqlx::postgres::PgConnection;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use super::{RunContext, RunError};
+use super::in_place::{self, Ledger};
+use super::{RunContext, RunError, chunked};
 use crate::masking::algorithms::{Algorithm, MaskingKey};
 use crate::masking::copy_table::{self, CopiedTable};
 use crate::masking::copy_text;
@@ -40,11 +41,13 @@ pub(in crate::engine) struct OnTheFlyMasking {
 }
 
 /// One table to copy, with its execution component.
-struct TablePlan {
-    component_id: i64,
-    table_name: String,
-    where_clause: Option<String>,
-    rules: Vec<ColumnRule>,
+pub(super) struct TablePlan {
+    pub component_id: i64,
+    pub table_name: String,
+    pub where_clause: Option<String>,
+    pub rules: Vec<ColumnRule>,
+    /// Split into chunks, recorded with the execution.
+    chunked: bool,
 }
 
 /// A table ready to copy: its plan, what the catalogs said of it, and the source rows it reads.
@@ -72,7 +75,7 @@ impl OnTheFlyMasking {
         let mut target_conn = ctx.connect_target().await?;
         let mut tables = Vec::with_capacity(plans.len());
         let mut rows_total = 0;
-        for p in plans {
+        for mut p in plans {
             let t = copy_table::resolve(
                 &mut source_conn,
                 source.schema(),
@@ -86,6 +89,13 @@ impl OnTheFlyMasking {
             let n: i64 = sqlx::query_scalar(t.count_sql())
                 .fetch_one(&mut source_conn)
                 .await?;
+            let chunking = ctx.instance.chunking;
+            if let Some(key) = t.key.as_ref().filter(|_| n >= chunking.min_rows) {
+                let split = chunked::split_source(&mut source_conn, key, chunking.rows).await?;
+                chunked::record(ctx, &p.table_name, None, &split).await?;
+                tracing::info!(table = %p.table_name, chunks = split.len(), rows = n, "split into chunks");
+                p.chunked = true;
+            }
             rows_total += n;
             tables.push((p, t, n));
         }
@@ -135,12 +145,28 @@ impl OnTheFlyMasking {
 
 /// The tables to copy (every table of the ruleset), each with its execution component.
 async fn plan(ctx: &RunContext<'_>, ruleset_id: i64) -> Result<Vec<TablePlan>, RunError> {
+    let mut plans = tables_to_copy(ctx, ruleset_id, None).await?;
+    let progress = ctx.progress.lock().await;
+    for p in &mut plans {
+        p.component_id = progress.new_component(&p.table_name).await?;
+    }
+    Ok(plans)
+}
+
+/// The ruleset's tables (only `only`, when given), without their components.
+pub(super) async fn tables_to_copy(
+    ctx: &RunContext<'_>,
+    ruleset_id: i64,
+    only: Option<&str>,
+) -> Result<Vec<TablePlan>, RunError> {
     let pool = &ctx.instance.pool;
     let tables = table_metadata::tables_of_ruleset(pool, ruleset_id).await?;
     let masked = table_metadata::masked_columns(pool, ruleset_id).await?;
-    let progress = ctx.progress.lock().await;
     let mut plans = Vec::with_capacity(tables.len());
-    for t in tables {
+    for t in tables
+        .into_iter()
+        .filter(|t| only.is_none_or(|o| o == t.table_name))
+    {
         let mut rules = vec![];
         for c in masked
             .iter()
@@ -158,10 +184,11 @@ async fn plan(ctx: &RunContext<'_>, ruleset_id: i64) -> Result<Vec<TablePlan>, R
             });
         }
         plans.push(TablePlan {
-            component_id: progress.new_component(&t.table_name).await?,
+            component_id: 0,
             table_name: t.table_name,
             where_clause: t.where_clause,
             rules,
+            chunked: false,
         });
     }
     Ok(plans)
@@ -273,21 +300,39 @@ async fn stream(
             .await?;
         let unmasked_before =
             super::begin_table(ctx, target, &(&t).into(), &job.database_masking_options).await?;
-        let rows = copy(ctx, job, source, target, &p, &t).await?;
+        let rows = if p.chunked {
+            chunked::copy_table(ctx, job, source, target, &p, &t).await?
+        } else {
+            let rows = copy(
+                ctx,
+                job,
+                (source, target),
+                &t,
+                p.component_id,
+                t.copy_out_sql(),
+                &Ledger::Table,
+            )
+            .await?;
+            tracing::info!(table = %t.name, rows, "table copied");
+            rows
+        };
         super::end_table(ctx, p.component_id, rows, unmasked_before).await?;
         schedule.done(t.target_oid);
     }
     Ok(())
 }
 
-/// Copies one table, masking it on the way; the rows written.
-async fn copy(
+/// Copies the rows `copy_out_sql` reads, masking them on the way; the rows written. Recorded in
+/// `ledger`: a whole table's COPYs commit as they end; a chunk's each commit in a transaction
+/// recorded around its COMMIT, by the key of its last row (the chunk is read in key order).
+pub(super) async fn copy(
     ctx: &RunContext<'_>,
     job: &MaskingJob,
-    source: &mut PgConnection,
-    target: &mut PgConnection,
-    p: &TablePlan,
+    (source, target): (&mut PgConnection, &mut PgConnection),
     t: &CopiedTable,
+    component_id: i64,
+    copy_out_sql: &str,
+    ledger: &Ledger,
 ) -> Result<i64, RunError> {
     let commit_size = job.database_masking_options.commit_size as i64;
     let batch = commit_size.min(MAX_BATCH);
@@ -301,10 +346,14 @@ async fn copy(
     let mut pending: Vec<u8> = Vec::new();
     let mut pending_rows = 0i64;
     let mut done = 0i64;
-    let mut out = source.copy_out_raw(t.copy_out_sql()).await?;
+    let mut out = source.copy_out_raw(copy_out_sql).await?;
     let mut ended = false;
+    let mut last_key: Option<Vec<String>> = None;
     while !ended {
         // One COPY, and so one transaction, per `commitSize` rows.
+        if matches!(ledger, Ledger::Chunk { .. }) {
+            target.execute("BEGIN").await?;
+        }
         let mut copy_in = target.copy_in_raw(t.copy_in_sql()).await?;
         let mut uncommitted = 0i64;
         while !ended && uncommitted < commit_size {
@@ -320,22 +369,31 @@ async fn copy(
             if pending_rows >= batch || (ended && pending_rows > 0) {
                 let data = std::mem::take(&mut pending);
                 let n = std::mem::take(&mut pending_rows);
+                if let (Ledger::Chunk { .. }, Some(key)) = (ledger, &t.key) {
+                    last_key = Some(key_of_last_row(&data, &key.positions)?);
+                }
                 let data = if masked.is_empty() {
                     data
                 } else {
-                    mask_batch(ctx, job, p, t, &masked, data).await?
+                    mask_batch(ctx, job, component_id, t, &masked, data).await?
                 };
                 copy_in.send(data).await?;
                 uncommitted += n;
                 done += n;
-                ctx.progress
-                    .lock()
-                    .await
-                    .add(n, p.component_id, done)
-                    .await?;
+                in_place::report(ctx, ledger, component_id, n, done).await?;
             }
         }
         copy_in.finish().await?;
+        if let Ledger::Chunk { .. } = ledger {
+            match &last_key {
+                Some(key) if uncommitted > 0 => {
+                    in_place::commit(ctx, target, &t.name, ledger, key, uncommitted).await?
+                }
+                _ => {
+                    target.execute("COMMIT").await?;
+                }
+            }
+        }
     }
     if rows_in.has_partial() {
         return Err(RunError::Failed(format!(
@@ -344,15 +402,34 @@ async fn copy(
         )));
     }
     drop(out);
-    tracing::info!(table = %t.name, rows = done, "table copied");
     Ok(done)
+}
+
+/// The key of the last of COPY text `rows`: its fields at `positions`, decoded.
+fn key_of_last_row(rows: &[u8], positions: &[usize]) -> Result<Vec<String>, RunError> {
+    let last = rows
+        .strip_suffix(b"\n")
+        .unwrap_or(rows)
+        .rsplit(|&b| b == b'\n')
+        .next()
+        .unwrap_or_default();
+    let fields: Vec<&[u8]> = copy_text::fields(last).collect();
+    positions
+        .iter()
+        .map(|&i| {
+            fields
+                .get(i)
+                .and_then(|raw| copy_text::decode(raw).ok().flatten())
+                .ok_or_else(|| RunError::Failed("the source sent a row without its key".into()))
+        })
+        .collect()
 }
 
 /// Masks a batch of rows on a blocking thread, counting the values left unmasked.
 async fn mask_batch(
     ctx: &RunContext<'_>,
     job: &MaskingJob,
-    p: &TablePlan,
+    component_id: i64,
     t: &CopiedTable,
     masked: &[Masked],
     data: Vec<u8>,
@@ -371,7 +448,7 @@ async fn mask_batch(
             continue;
         }
         let column = &t.columns[i].name;
-        ctx.add_unmasked(&t.name, column, algorithm.name(), count, p.component_id);
+        ctx.add_unmasked(&t.name, column, algorithm.name(), count, component_id);
         if job.fail_immediately {
             return Err(RunError::Failed(format!(
                 "a value of {}.{column} could not be masked by {} (or its masked value would not fit the column) and the job fails immediately",
