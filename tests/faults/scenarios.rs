@@ -17,6 +17,9 @@ use super::verdict;
 
 /// Jobs, each masking its own table of `ROWS` rows (split into chunks: see `fleet`).
 const JOBS: usize = 12;
+/// The job that copies its table on the fly from database `source` (same schema and table) into
+/// the target, rewriting it (`truncateTables`).
+pub const ON_THE_FLY_JOB: usize = JOBS - 1;
 pub const ROWS: i64 = 10_000;
 const INSTANCES: usize = 3;
 const LOAD_CLIENTS: usize = 6;
@@ -73,6 +76,9 @@ pub struct Stage {
     /// maskd's own database and the masked one, seen from the test.
     pub maskd_db: PgPool,
     pub target_db: PgPool,
+    /// The on-the-fly job's source, and what its table was before.
+    pub source_db: PgPool,
+    pub source_before: String,
     pub jobs: Vec<i64>,
 }
 
@@ -123,13 +129,27 @@ async fn set_up(fault: Fault) -> Stage {
     std::fs::create_dir_all(&logs).unwrap();
     let cluster = tokio::task::block_in_place(Cluster::start);
     let server = connect(&cluster.url("postgres")).await;
-    sqlx::query("CREATE DATABASE target")
-        .execute(&server)
-        .await
-        .unwrap();
+    for database in ["target", "source"] {
+        sqlx::query(&format!("CREATE DATABASE {database}"))
+            .execute(&server)
+            .await
+            .unwrap();
+    }
     server.close().await;
     let target_db = connect(&cluster.url("target")).await;
     create_tables(&target_db).await;
+    let source_db = connect(&cluster.url("source")).await;
+    let i = ON_THE_FLY_JOB;
+    for sql in [
+        "CREATE SCHEMA crm".to_owned(),
+        format!("CREATE TABLE crm.t{i} (id int PRIMARY KEY, name text, email text)"),
+        format!(
+            "INSERT INTO crm.t{i} SELECT g, 'Name' || g, 'user' || g || '@example.com' FROM generate_series(1, {ROWS}) g"
+        ),
+    ] {
+        sqlx::query(&sql).execute(&source_db).await.unwrap();
+    }
+    let source_before = source_fingerprint(&source_db).await;
 
     let maskd_url = cluster.url("maskd");
     // The first instance creates maskd's database; the others start on it.
@@ -159,8 +179,20 @@ async fn set_up(fault: Fault) -> Stage {
         api,
         maskd_db,
         target_db,
+        source_db,
+        source_before,
         jobs,
     }
+}
+
+/// What the on-the-fly job's source table holds.
+pub async fn source_fingerprint(source_db: &PgPool) -> String {
+    sqlx::query_scalar(&format!(
+        "SELECT md5(string_agg(t::text, ',' ORDER BY id)) FROM crm.t{ON_THE_FLY_JOB} t"
+    ))
+    .fetch_one(source_db)
+    .await
+    .unwrap()
 }
 
 async fn connect(url: &str) -> PgPool {
@@ -257,6 +289,19 @@ async fn create_jobs(api: &Api, base: &str, port: u16) -> Vec<i64> {
         )
         .await["databaseConnectorId"]
         .clone();
+    let source = api
+        .ok(
+            base,
+            Method::POST,
+            "/database-connectors",
+            json!({
+                "connectorName": "source", "databaseType": "POSTGRES", "environmentId": environment,
+                "host": "127.0.0.1", "port": port, "databaseName": "source", "schemaName": "crm",
+                "username": "postgres", "password": "unused-with-trust-auth",
+            }),
+        )
+        .await["databaseConnectorId"]
+        .clone();
     let mut jobs = vec![];
     for i in 0..JOBS {
         let ruleset = api
@@ -301,19 +346,19 @@ async fn create_jobs(api: &Api, base: &str, port: u16) -> Vec<i64> {
             )
             .await;
         }
-        let job = api
-            .ok(
-                base,
-                Method::POST,
-                "/masking-jobs",
-                json!({
-                    "jobName": format!("job{i}"), "rulesetId": ruleset, "feedbackSize": 1000,
-                    "databaseMaskingOptions": {
-                        "commitSize": 1000, "dropIndexes": true, "disableTriggers": !audited(i),
-                    },
-                }),
-            )
-            .await;
+        let mut body = json!({
+            "jobName": format!("job{i}"), "rulesetId": ruleset, "feedbackSize": 1000,
+            "databaseMaskingOptions": {
+                "commitSize": 1000, "dropIndexes": true, "disableTriggers": !audited(i),
+            },
+        });
+        if i == ON_THE_FLY_JOB {
+            body["onTheFlyMasking"] = json!(true);
+            body["onTheFlyMaskingSource"] =
+                json!({"connectorId": source, "connectorType": "DATABASE"});
+            body["databaseMaskingOptions"]["truncateTables"] = json!(true);
+        }
+        let job = api.ok(base, Method::POST, "/masking-jobs", body).await;
         jobs.push(job["maskingJobId"].as_i64().unwrap());
     }
     jobs

@@ -391,6 +391,26 @@ pub async fn check(stage: &Stage, calls: &[Call], burst: Option<&[Timed]>) -> St
             .unwrap();
     tally.insert("chunks".into(), chunks as usize);
     tally.insert("chunks claimed again".into(), claimed_again as usize);
+    // On the fly: the source is untouched, and the target, after the runs that followed the
+    // fault (the last of which SUCCEEDED), holds every source row once, masked.
+    if super::scenarios::source_fingerprint(&stage.source_db).await != stage.source_before {
+        problems.push("the on-the-fly job's source table changed".into());
+    }
+    let i = super::scenarios::ON_THE_FLY_JOB;
+    let (rows, ids, unmasked): (i64, i64, i64) = sqlx::query_as(&format!(
+        "SELECT count(*), count(DISTINCT id) FILTER (WHERE id BETWEEN 1 AND {}),
+                count(*) FILTER (WHERE name = 'Name' || id OR email = 'user' || id || '@example.com')
+           FROM crm.t{i}",
+        super::scenarios::ROWS
+    ))
+    .fetch_one(&stage.target_db)
+    .await
+    .unwrap();
+    if (rows, ids, unmasked) != (super::scenarios::ROWS, super::scenarios::ROWS, 0) {
+        problems.push(format!(
+            "after a SUCCEEDED on-the-fly run, t{i} holds {rows} rows, {ids} distinct source ids, {unmasked} unmasked"
+        ));
+    }
     tally.insert(
         "complete passes".into(),
         every_row_once_across_runs(stage, &mut problems).await,
