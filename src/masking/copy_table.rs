@@ -70,7 +70,7 @@ impl SourceKey {
         &self.count_range_sql[Self::which(after, last)]
     }
 
-    /// Every `$1`-th key in key order of a `$2` percent sample of the source's pages.
+    /// Every `$1`-th key of the source's rows in key order.
     pub fn bounds_sql(&self) -> &str {
         &self.bounds_sql
     }
@@ -262,8 +262,7 @@ async fn source_key(
     let bounds_sql = format!(
         "SELECT {texts} FROM (
              SELECT {keys_as}, row_number() OVER (ORDER BY {keys_list}) AS n
-               FROM {source_qualified} AS s TABLESAMPLE SYSTEM ($2::float8)
-              WHERE true{row_filter}) k
+               FROM {source_qualified} AS s WHERE true{row_filter}) k
           WHERE n % $1 = 0 ORDER BY n",
         texts = (0..n)
             .map(|i| format!("k{i}::text"))

@@ -231,15 +231,13 @@ pub async fn resolve(
         cols = select_list.join(", "),
         keys = keys.join(", "),
     );
-    // Every n-th key of the range in key order, among the rows of a sample of its pages (all of
-    // them at 100 percent): where its chunks end.
+    // Every n-th key of the range in key order (read from the key's index): where its chunks of n
+    // rows end.
     let bounds_sql = format!(
         "SELECT {key_texts} FROM (
              SELECT {keys_as}, row_number() OVER (ORDER BY {keys}) AS n
-               FROM {qualified} AS t TABLESAMPLE SYSTEM (${percent}::float8)
-              WHERE {rows_in_range}) s
+               FROM {qualified} AS t WHERE {rows_in_range}) s
           WHERE n % ${limit} = 0 ORDER BY n",
-        percent = limit + 1,
         key_texts = (0..n_keys)
             .map(|i| format!("k{i}::text"))
             .collect::<Vec<_>>()
@@ -328,21 +326,18 @@ pub async fn count_rows(
     row.try_get(0)
 }
 
-/// Splits the range into chunks (the last one open-ended): the key each but the last chunk ends
-/// with, in key order. Every `every`-th row of a `percent` sample of the table's pages ends a
-/// chunk: at 100 percent, chunks of exactly `every` rows.
+/// Splits the range into chunks of `rows` rows (the last one open-ended): the key each but the
+/// last chunk ends with, in key order.
 pub async fn chunk_bounds(
     conn: &mut PgConnection,
     t: &ResolvedTable,
     range: &KeyRange,
-    percent: f64,
-    every: i64,
+    rows: i64,
 ) -> Result<Vec<Vec<String>>, sqlx::Error> {
     let n_keys = t.key_quoted.len();
     let found: Vec<PgRow> = range
         .bind(sqlx::query(&t.bounds_sql), n_keys)
-        .bind(every)
-        .bind(percent)
+        .bind(rows)
         .fetch_all(conn)
         .await?;
     found

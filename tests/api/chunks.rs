@@ -279,3 +279,51 @@ async fn an_on_the_fly_copy_of_a_big_table_is_split_across_instances_every_row_o
         "both instances copied chunks: {workers:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn target_sessions_ended_mid_run_fail_it_and_the_re_run_masks_every_row_once() {
+    let app = spawn_app_with(chunking(2)).await;
+    app.another_instance(&chunking(2)).await;
+    create_customers(&app, 60_000).await;
+    let job =
+        create_masking_job(&app, json!({"commitSize": 100, "disableConstraints": true})).await;
+    let id = app.submit(job).await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let committed: i64 = sqlx::query_scalar(
+            "SELECT coalesce(sum(rows_committed), 0)::bigint FROM execution_chunks WHERE execution_id = $1",
+        )
+        .bind(id)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+        if committed >= 2_000 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "nothing committed");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Every target session of the run, on both instances, ended by the target's DBA.
+    let ended_sessions: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+          WHERE application_name = $1) k",
+    )
+    .bind(format!("maskd execution {id}"))
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert!(ended_sessions > 0);
+    let last = watch(&app, id, ended).await.pop().unwrap();
+    assert_eq!(last["status"], "FAILED", "{last}");
+    let counts = update_counts(&app).await;
+    assert!(counts.iter().all(|(n, _)| *n <= 1), "{counts:?}");
+
+    let again = app.submit(job).await;
+    let last = watch(&app, again, ended).await.pop().unwrap();
+    assert_eq!(last["status"], "SUCCEEDED", "{last}");
+    assert_eq!(
+        update_counts(&app).await,
+        [(1, 60_000)],
+        "every row masked exactly once across the runs"
+    );
+}

@@ -572,16 +572,41 @@ async fn num_input_streams_masks_tables_at_once_and_a_cancel_stops_them_all() {
     }
 }
 
+/// An instance with `workers` workers; with `split`, one that splits tables of 1,000 rows or more
+/// into chunks of 200.
+fn splitting(workers: u32, split: bool) -> Settings {
+    Settings {
+        workers,
+        chunks: if split {
+            (1_000, 200)
+        } else {
+            (1_000_000, 100_000)
+        },
+        ..Default::default()
+    }
+}
+
+/// How many chunks execution `id` split its tables into.
+async fn chunks_of(app: &TestApp, id: i64) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM execution_chunks WHERE execution_id = $1")
+        .bind(id)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap()
+}
+
 /// A table whose primary key has several columns is read in the key's order with a row comparison
-/// and written back by the whole key: every row masked once, batches crossing key boundaries.
+/// and written back by the whole key: every row masked once, batches crossing key boundaries;
+/// whole, and split into key ranges masked by two workers.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_table_with_a_composite_primary_key_is_masked_once_per_row() {
+    composite_key(false).await;
+    composite_key(true).await;
+}
+
+async fn composite_key(split: bool) {
     use maskd::masking::algorithms::{Algorithm, MaskingKey};
-    let app = spawn_app_with(Settings {
-        workers: 1,
-        ..Default::default()
-    })
-    .await;
+    let app = spawn_app_with(splitting(2, split)).await;
     let rs = app.create_ruleset().await;
     for sql in [
         "CREATE TABLE target.lines (order_id int, line_no smallint, region text, buyer text,
@@ -610,6 +635,7 @@ async fn a_table_with_a_composite_primary_key_is_masked_once_per_row() {
         (last["rowsMasked"].as_i64(), last["rowsTotal"].as_i64()),
         (Some(2500), Some(2500))
     );
+    assert_eq!(chunks_of(&app, id).await > 1, split);
     let key = MaskingKey::new(b"test-secret-key");
     let pairs: Vec<(String, String)> = sqlx::query_as(
         "SELECT o.buyer, l.buyer FROM target.lines_original o
@@ -650,15 +676,17 @@ async fn a_table_with_a_composite_primary_key_is_masked_once_per_row() {
 }
 
 /// A table without any key is masked through a temporary identity column: every row once (even
-/// rows identical in every column), and the column gone when the run ends.
+/// rows identical in every column), and the column gone when the run ends; whole, and split into
+/// ranges of the temporary column masked by two workers.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_table_without_a_key_is_masked_once_per_row_through_a_temporary_row_number() {
+    without_key(false).await;
+    without_key(true).await;
+}
+
+async fn without_key(split: bool) {
     use maskd::masking::algorithms::{Algorithm, MaskingKey};
-    let app = spawn_app_with(Settings {
-        workers: 1,
-        ..Default::default()
-    })
-    .await;
+    let app = spawn_app_with(splitting(2, split)).await;
     let rs = app.create_ruleset().await;
     for sql in [
         "CREATE TABLE target.visits (visitor text, page text)",
@@ -683,6 +711,7 @@ async fn a_table_without_a_key_is_masked_once_per_row_through_a_temporary_row_nu
     let last = watch(&app, id, ended).await.pop().unwrap();
     assert_eq!(last["status"], "SUCCEEDED", "{last}");
     assert_eq!(last["rowsMasked"], 1500);
+    assert_eq!(chunks_of(&app, id).await > 1, split);
     let key = MaskingKey::new(b"test-secret-key");
     let rows: Vec<(String, String)> = sqlx::query_as("SELECT visitor, page FROM target.visits")
         .fetch_all(&app.pool)

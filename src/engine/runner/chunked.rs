@@ -25,44 +25,25 @@ use crate::store::jobs::MaskingJob;
 /// to claim.
 const WAIT: Duration = Duration::from_millis(100);
 
-/// Rows of a sample that end each chunk: enough for chunks of about even size.
-const SAMPLED_PER_CHUNK: i64 = 100;
-
-/// How chunks of about `rows` rows are cut: every `every`-th row of a `percent` sample of the
-/// table's pages ends one. Where chunks are big (a sample of under a tenth of the table gives
-/// `SAMPLED_PER_CHUNK` rows per chunk), from a sample, so that splitting does not read and sort
-/// every key; else from every row, exactly.
-fn sampling(rows: i64) -> (f64, i64) {
-    let percent = 100.0 * SAMPLED_PER_CHUNK as f64 / rows as f64;
-    if percent < 10.0 {
-        (percent, SAMPLED_PER_CHUNK)
-    } else {
-        (100.0, rows)
-    }
-}
-
-/// Splits a table's range into chunks of about `rows` rows.
+/// Splits a table's range into chunks of `rows` rows.
 pub(super) async fn split(
     conn: &mut PgConnection,
     t: &ResolvedTable,
     range: &KeyRange,
     rows: i64,
 ) -> Result<Vec<ChunkPlan>, RunError> {
-    let (percent, every) = sampling(rows);
-    let bounds = table_sql::chunk_bounds(conn, t, range, percent, every).await?;
+    let bounds = table_sql::chunk_bounds(conn, t, range, rows).await?;
     Ok(plans_between(range.after.clone(), bounds))
 }
 
-/// Splits an on-the-fly job's source table into chunks of about `rows` rows, by its key.
+/// Splits an on-the-fly job's source table into chunks of `rows` rows, by its key.
 pub(super) async fn split_source(
     source: &mut PgConnection,
     key: &SourceKey,
     rows: i64,
 ) -> Result<Vec<ChunkPlan>, RunError> {
-    let (percent, every) = sampling(rows);
     let found: Vec<sqlx::postgres::PgRow> = sqlx::query(key.bounds_sql())
-        .bind(every)
-        .bind(percent)
+        .bind(rows)
         .fetch_all(&mut *source)
         .await?;
     let bounds = found
