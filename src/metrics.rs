@@ -58,7 +58,7 @@ impl Metrics {
         .expect("valid metric");
         let rows_masked = IntCounter::new(
             "maskd_rows_masked_total",
-            "Rows masked and written back by this instance's workers",
+            "Rows masked and committed by this instance's workers, counted as each commit is sent",
         )
         .expect("valid metric");
         let cancel_to_stop = Histogram::with_opts(

@@ -381,29 +381,22 @@ async fn settle_pending_commits(instance: &Instance, execution_id: i64, target: 
 pub(super) async fn help(instance: &Instance, chunk: Chunk, stop: CancellationToken) {
     let pool = &instance.pool;
     let held = chunk.held_by(instance.worker_id());
-    let prepared = match executions::get(pool, chunk.execution_id).await {
-        Ok(Some(execution)) => match job_and_target(instance, &execution).await {
-            Ok((Job::Masking(job), target)) => Ok((execution, job, target)),
-            Ok(_) => Err("a profile job has no chunks".to_owned()),
-            Err(why) => Err(why),
-        },
-        Ok(None) => Err("the execution no longer exists".to_owned()),
-        Err(e) => Err(RunError::from(e).to_string()),
+    let prepared = async {
+        let execution = match executions::get(pool, chunk.execution_id).await {
+            Ok(Some(execution)) => execution,
+            Ok(None) => return Err("the execution no longer exists".to_owned()),
+            Err(e) => return Err(RunError::from(e).to_string()),
+        };
+        let (job, target) = match job_and_target(instance, &execution).await? {
+            (Job::Masking(job), target) => (job, target),
+            _ => return Err("a profile job has no chunks".to_owned()),
+        };
+        let kind = Job::Masking(job.clone());
+        let source = source_of(instance, &execution, &kind).await?;
+        Ok((execution, job, kind, target, source))
     };
-    let (execution, job, target) = match prepared {
+    let (execution, job, kind, target, source) = match prepared.await {
         Ok(p) => p,
-        Err(why) => {
-            tracing::warn!(reason = %why, "cannot work on the chunk");
-            if let Err(e) = chunks::release(pool, &held, Some(&why)).await {
-                tracing::warn!(error = %e, "cannot give the chunk back; another worker claims it once its heartbeat lapses");
-            }
-            instance.let_go_chunk(held.chunk_id);
-            return;
-        }
-    };
-    let kind = Job::Masking(job.clone());
-    let source = match source_of(instance, &execution, &kind).await {
-        Ok(source) => source,
         Err(why) => {
             tracing::warn!(reason = %why, "cannot work on the chunk");
             if let Err(e) = chunks::release(pool, &held, Some(&why)).await {

@@ -259,21 +259,10 @@ async fn source_key(
             .collect::<Vec<_>>()
             .join(", ")
     );
-    let bounds_sql = format!(
-        "SELECT {texts} FROM (
-             SELECT {keys_as}, row_number() OVER (ORDER BY {keys_list}) AS n
-               FROM {source_qualified} AS s WHERE true{row_filter}) k
-          WHERE n % $1 = 0 ORDER BY n",
-        texts = (0..n)
-            .map(|i| format!("k{i}::text"))
-            .collect::<Vec<_>>()
-            .join(", "),
-        keys_as = keys
-            .iter()
-            .enumerate()
-            .map(|(i, k)| format!("{k} AS k{i}"))
-            .collect::<Vec<_>>()
-            .join(", "),
+    let bounds_sql = table_sql::every_nth_key_sql(
+        &keys,
+        &format!("{source_qualified} AS s WHERE true{row_filter}"),
+        1,
     );
     Ok(Some(SourceKey {
         positions,

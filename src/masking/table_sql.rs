@@ -233,22 +233,10 @@ pub async fn resolve(
     );
     // Every n-th key of the range in key order (read from the key's index): where its chunks of n
     // rows end.
-    let bounds_sql = format!(
-        "SELECT {key_texts} FROM (
-             SELECT {keys_as}, row_number() OVER (ORDER BY {keys}) AS n
-               FROM {qualified} AS t WHERE {rows_in_range}) s
-          WHERE n % ${limit} = 0 ORDER BY n",
-        key_texts = (0..n_keys)
-            .map(|i| format!("k{i}::text"))
-            .collect::<Vec<_>>()
-            .join(", "),
-        keys_as = keys
-            .iter()
-            .enumerate()
-            .map(|(i, k)| format!("{k} AS k{i}"))
-            .collect::<Vec<_>>()
-            .join(", "),
-        keys = keys.join(", "),
+    let bounds_sql = every_nth_key_sql(
+        &keys,
+        &format!("{qualified} AS t WHERE {rows_in_range}"),
+        limit,
     );
     let sets: Vec<String> = columns
         .iter()
@@ -288,6 +276,25 @@ pub async fn resolve(
         bounds_sql,
         update_sql,
     })
+}
+
+/// The statement that reads every `$n`-th (`n_param`) of the keys `keys` (qualified column names)
+/// of `from_where` (`table AS alias WHERE ...`), in key order: where chunks of n rows end.
+pub(super) fn every_nth_key_sql(keys: &[String], from_where: &str, n_param: usize) -> String {
+    let texts: Vec<String> = (0..keys.len()).map(|i| format!("k{i}::text")).collect();
+    let keys_as: Vec<String> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| format!("{k} AS k{i}"))
+        .collect();
+    format!(
+        "SELECT {} FROM (
+             SELECT {}, row_number() OVER (ORDER BY {}) AS n FROM {from_where}) s
+          WHERE n % ${n_param} = 0 ORDER BY n",
+        texts.join(", "),
+        keys_as.join(", "),
+        keys.join(", "),
+    )
 }
 
 /// A range of a table's rows in key order: after the key `after` (from the first row, when None)

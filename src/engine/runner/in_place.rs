@@ -406,7 +406,6 @@ pub(super) async fn report(
             rows_before,
             own,
         } => {
-            ctx.instance.metrics.add_rows_masked(n as u64);
             if !chunks::progress(&ctx.instance.pool, held, rows_before + done).await? {
                 return Err(RunError::Stopped);
             }
@@ -445,6 +444,8 @@ pub(super) async fn commit(
     if !recorded {
         return Err(RunError::Stopped);
     }
+    // Counted as the commit is sent, so that a run stopped right after it is not undercounted.
+    ctx.instance.metrics.add_rows_masked(rows as u64);
     conn.execute("COMMIT").await?;
     match ledger {
         Ledger::Table => commits::settle_pending(pool, id, table, xid, true).await?,

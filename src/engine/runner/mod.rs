@@ -379,7 +379,6 @@ impl<'a> Progress<'a> {
         component_rows: i64,
     ) -> Result<(), RunError> {
         self.rows_done += rows;
-        self.instance.metrics.add_rows_masked(rows as u64);
         self.since_feedback += rows;
         if self.since_feedback >= self.feedback || self.last_write.elapsed() >= MAX_QUIET {
             self.since_feedback = 0;

@@ -383,6 +383,10 @@ pub(super) async fn copy(
                 in_place::report(ctx, ledger, component_id, n, done).await?;
             }
         }
+        if let Ledger::Table = ledger {
+            // The COPY commits as it ends.
+            ctx.instance.metrics.add_rows_masked(uncommitted as u64);
+        }
         copy_in.finish().await?;
         if let Ledger::Chunk { .. } = ledger {
             match &last_key {
