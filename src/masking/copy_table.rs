@@ -51,7 +51,6 @@ pub struct SourceKey {
     range_sql: [String; 4],
     /// `SELECT set_config('maskd.after_0', $1, false), ...`: the bounds' values, bound.
     pub bind_sql: String,
-    count_range_sql: [String; 4],
     bounds_sql: String,
 }
 
@@ -63,11 +62,6 @@ impl SourceKey {
     /// Reads a range of rows in key order, once `bind_sql` has set its bounds.
     pub fn range_sql(&self, after: bool, last: bool) -> &str {
         &self.range_sql[Self::which(after, last)]
-    }
-
-    /// Counts them.
-    pub fn count_range_sql(&self, after: bool, last: bool) -> &str {
-        &self.count_range_sql[Self::which(after, last)]
     }
 
     /// Every `$1`-th key of the source's rows in key order.
@@ -233,22 +227,13 @@ async fn source_key(
         }
         r
     };
-    let each = |f: &dyn Fn(&str) -> String| -> [String; 4] {
-        [
-            f(&range(false, false)),
-            f(&range(true, false)),
-            f(&range(false, true)),
-            f(&range(true, true)),
-        ]
-    };
-    let range_sql = each(&|r| {
+    // In the order of `SourceKey::which`.
+    let range_sql = [(false, false), (true, false), (false, true), (true, true)].map(|(a, l)| {
         format!(
-            "COPY (SELECT {} FROM {source_qualified} AS s WHERE true{row_filter}{r} ORDER BY {keys_list}) TO STDOUT",
-            select_list.join(", ")
+            "COPY (SELECT {} FROM {source_qualified} AS s WHERE true{row_filter}{} ORDER BY {keys_list}) TO STDOUT",
+            select_list.join(", "),
+            range(a, l)
         )
-    });
-    let count_range_sql = each(&|r| {
-        format!("SELECT count(*) FROM {source_qualified} AS s WHERE true{row_filter}{r}")
     });
     let n = key.len();
     let bind_sql = format!(
@@ -268,7 +253,6 @@ async fn source_key(
         positions,
         range_sql,
         bind_sql,
-        count_range_sql,
         bounds_sql,
     }))
 }
