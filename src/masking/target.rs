@@ -178,7 +178,8 @@ impl Target {
     }
 
     /// Ends a backend of this target, which rolls its transaction back at once: for a session a
-    /// stopped run leaves busy (or waiting for a lock) after dropping its connection.
+    /// stopped run leaves busy (or waiting for a lock) after dropping its connection. Returns once
+    /// the backend has gone (or after 2 s).
     pub async fn terminate_backend(
         &self,
         pid: i32,
@@ -190,9 +191,26 @@ impl Target {
         )
         .bind(pid)
         .bind(application_name)
-                .execute(&mut conn)
-                .await
-                .map_err(|e| self.catalog_error(e));
+        .execute(&mut conn)
+        .await
+        .map_err(|e| self.catalog_error(e));
+        // The signal is asynchronous: wait (briefly) until the backend has gone, so that its
+        // transaction is over and its locks released before anything is restored or ended.
+        if ended.is_ok() {
+            for _ in 0..TERMINATE_WAITS {
+                let alive: Result<bool, _> = sqlx::query_scalar(
+                    "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND application_name = $2)",
+                )
+                .bind(pid)
+                .bind(application_name)
+                .fetch_one(&mut conn)
+                .await;
+                if !matches!(alive, Ok(true)) {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+        }
         close(conn).await;
         ended.map(|_| ())
     }
@@ -204,6 +222,9 @@ impl Target {
         }
     }
 }
+
+/// How many times (10 ms apart) `terminate_backend` looks whether the backend has gone.
+const TERMINATE_WAITS: u32 = 200;
 
 /// Closes a target connection politely. Nothing was written on it that a failed close could lose
 /// (a close that fails drops the socket, which ends the session all the same), so only logged.
