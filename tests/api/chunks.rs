@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use crate::common::crm::{create_customers, create_masking_job, sql_objects_state};
-use crate::common::{Settings, TestApp, spawn_app_with, watch};
+use crate::common::{Settings, TestApp, spawn_app_with, wait_until_sessions_gone, watch};
 
 fn ended(e: &serde_json::Value) -> bool {
     !e["endTime"].is_null()
@@ -150,24 +150,7 @@ async fn a_cancel_stops_every_chunk_worker_and_the_re_run_goes_on_chunk_by_chunk
         stopped.iter().all(Option::is_none),
         "every chunk worker gave its chunk back: {stopped:?}"
     );
-    // Every target session of the execution was ended; a busy machine may list one for a moment.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let sessions: i64 =
-            sqlx::query_scalar("SELECT count(*) FROM pg_stat_activity WHERE application_name = $1")
-                .bind(format!("maskd execution {id}"))
-                .fetch_one(&app.pool)
-                .await
-                .unwrap();
-        if sessions == 0 {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{sessions} target sessions of the execution are left"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_until_sessions_gone(&app, id).await;
     // Graceful: the indexes are back.
     assert_eq!(sql_objects_state(&app).await.1, 2);
     let counts = update_counts(&app).await;

@@ -10,7 +10,7 @@ use crate::common::crm::{
     ALL_OPTIONS, create_customers, create_masking_job, create_masking_job_on, sql_objects_state,
 };
 use crate::common::proxy::Proxy;
-use crate::common::{Settings, TestApp, spawn_app_with, watch};
+use crate::common::{Settings, TestApp, spawn_app_with, wait_until_sessions_gone, watch};
 
 fn ended(e: &Value) -> bool {
     e["endTime"].is_string()
@@ -552,24 +552,7 @@ async fn num_input_streams_masks_tables_at_once_and_a_cancel_stops_them_all() {
             "{name} stopped before its end: {comps:?}"
         );
     }
-    // Ended backends leave pg_stat_activity a moment after their signal.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let sessions: i64 =
-            sqlx::query_scalar("SELECT count(*) FROM pg_stat_activity WHERE application_name = $1")
-                .bind(format!("maskd execution {id}"))
-                .fetch_one(&app.pool)
-                .await
-                .unwrap();
-        if sessions == 0 {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{sessions} sessions of the cancelled run are left on the target"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_until_sessions_gone(&app, id).await;
 }
 
 /// An instance with `workers` workers; with `split`, one that splits tables of 1,000 rows or more

@@ -9,7 +9,7 @@ use maskd::masking::algorithms::{Algorithm, MaskingKey};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::common::{Settings, TestApp, spawn_app_with, watch};
+use crate::common::{Settings, TestApp, spawn_app_with, wait_until_sessions_gone, watch};
 
 fn ended(e: &Value) -> bool {
     e["endTime"].is_string()
@@ -434,24 +434,8 @@ async fn a_cancel_stops_an_on_the_fly_run_and_ends_its_sessions_on_both_sides() 
     let last = watch(&app, id, ended).await.pop().unwrap();
     println!("cancel to endTime: {:?}", asked.elapsed());
     assert_eq!(last["status"], "CANCELLED");
-    // No session of the run is left on either side (a busy machine may list one for a moment).
-    let deadline = Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        let left: i64 =
-            sqlx::query_scalar("SELECT count(*) FROM pg_stat_activity WHERE application_name = $1")
-                .bind(format!("maskd execution {id}"))
-                .fetch_one(&app.pool)
-                .await
-                .unwrap();
-        if left == 0 {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{left} sessions of the run are left"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    // No session of the run is left on either side.
+    wait_until_sessions_gone(&app, id).await;
     let copied: i64 = sqlx::query_scalar("SELECT count(*) FROM target.customers")
         .fetch_one(&app.pool)
         .await

@@ -212,3 +212,25 @@ pub async fn watch(app: &TestApp, id: i64, done: impl Fn(&Value) -> bool) -> Vec
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
+
+/// Waits (up to 10 s) until no session of execution `id` (`maskd execution <id>`) is left on the
+/// target: ended backends leave `pg_stat_activity` a moment after their signal.
+pub async fn wait_until_sessions_gone(app: &TestApp, id: i64) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let sessions: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM pg_stat_activity WHERE application_name = $1")
+                .bind(format!("maskd execution {id}"))
+                .fetch_one(&app.pool)
+                .await
+                .unwrap();
+        if sessions == 0 {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{sessions} sessions of execution {id} are left on the target"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

@@ -13,4 +13,4 @@ pub use app::{
     wait_until_ready,
 };
 pub use database::{TestDatabase, server_options, server_password};
-pub use fixtures::watch;
+pub use fixtures::{wait_until_sessions_gone, watch};
