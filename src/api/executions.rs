@@ -160,6 +160,16 @@ async fn explain_refused_submission(state: &AppState, s: &Submission) -> ApiErro
             "job {} is not multi-tenant: it works on its ruleset's connector, so leave targetConnectorId out",
             s.job_id
         ))
+    } else if let Some(table) =
+        match jobs::in_place_table_with_custom_sql(&state.pool, s.job_id).await {
+            Ok(table) => table,
+            Err(e) => return e.into(),
+        }
+    {
+        ApiError::BadRequest(format!(
+            "job {} masks in place, and table '{table}' of its ruleset has a customSql, which only an on-the-fly job reads: clear the table's customSql (PUT /table-metadata), or limit its rows with whereClause",
+            s.job_id
+        ))
     } else if multi_tenant && on_the_fly {
         ApiError::BadRequest(format!(
             "job {} is multi-tenant and on-the-fly and has no onTheFlyMaskingSource of its own: give sourceConnectorId",

@@ -58,15 +58,20 @@ struct TableBody {
     #[schema(min_length = 1, max_length = 1000, pattern = r"^[^\x00]*\S[^\x00]*$")]
     table_name: Option<String>,
     ruleset_id: Option<Int>,
-    /// Only null, until on-the-fly masking: maskd reads the table itself.
-    custom_sql: Option<String>,
+    /// What an on-the-fly job reads from its source in place of the table: a query whose columns
+    /// include every column of the target's table, by name (the relation is `t`; the whereClause
+    /// filters it). Planned by the ruleset's connector before it is saved. In-place masking reads
+    /// the table itself: an in-place job on a ruleset with a customSql is refused.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 10000)]
+    custom_sql: Option<Option<String>>,
     /// Only the rows matching it are masked. SQL for the target, put inside `WHERE (...)` of
     /// maskd's statements (the table is `t`); the target plans a query with it before it is saved.
     /// No `;`, comment or dollar quoting; parentheses balanced.
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>, min_length = 1, max_length = 1000)]
     where_clause: Option<Option<String>>,
-    /// Only null, until on-the-fly masking.
+    /// Only null: maskd reads rows, not groups.
     having_clause: Option<String>,
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>, min_length = 1, max_length = 1000, pattern = r"^[^\x00]*\S[^\x00]*$")]
@@ -76,31 +81,33 @@ struct TableBody {
 impl TableBody {
     /// Refuses, by name, what maskd cannot honour yet.
     fn refuse_unsupported(&self) -> ApiResult<()> {
-        let why =
-            "maskd masks tables in place, reading them itself; it comes with on-the-fly masking";
-        request::unsupported("customSql", self.custom_sql.is_some(), why)?;
+        let why = "maskd reads rows, not groups: use whereClause (or customSql on the fly)";
         request::unsupported("havingClause", self.having_clause.is_some(), why)?;
         Ok(())
     }
 }
 
-/// A whereClause the table's target can plan; the target's words when it cannot.
-async fn checked_where_clause(
+/// A customSql and whereClause the ruleset's connector can plan together (empty strings mean
+/// absent); the target's words, naming the field, when it cannot.
+async fn checked_read(
     target: &crate::masking::target::Target,
     table: &str,
-    clause: Option<String>,
-) -> ApiResult<Option<String>> {
-    let Some(clause) = request::optional_text("whereClause", clause)? else {
-        return Ok(None);
-    };
+    custom_sql: Option<String>,
+    where_clause: Option<String>,
+) -> ApiResult<(Option<String>, Option<String>)> {
+    let custom_sql = request::optional_text("customSql", custom_sql)?;
+    let where_clause = request::optional_text("whereClause", where_clause)?;
+    if custom_sql.is_none() && where_clause.is_none() {
+        return Ok((None, None));
+    }
     match target
-        .plan_where_clause(table, &clause)
+        .plan_table_read(table, custom_sql.as_deref(), where_clause.as_deref())
         .await
         .map_err(|e| ApiError::BadRequest(e.to_string()))?
     {
-        Ok(()) => Ok(Some(clause)),
-        Err(why) => Err(ApiError::BadRequest(format!(
-            "whereClause cannot be used on table '{table}': {why}"
+        Ok(()) => Ok((custom_sql, where_clause)),
+        Err((field, why)) => Err(ApiError::BadRequest(format!(
+            "{field} cannot be used on table '{table}': {why}"
         ))),
     }
 }
@@ -156,14 +163,20 @@ pub async fn create(
             "keyColumn '{key}' is not a column of table '{table_name}'"
         )));
     }
-    let where_clause =
-        checked_where_clause(&target, &table_name, body.where_clause.flatten()).await?;
+    let (custom_sql, where_clause) = checked_read(
+        &target,
+        &table_name,
+        body.custom_sql.flatten(),
+        body.where_clause.flatten(),
+    )
+    .await?;
     let created = table_metadata::create(
         &state.pool,
         ruleset_id,
         &table_name,
         key_column.as_deref(),
         where_clause.as_deref(),
+        custom_sql.as_deref(),
         &columns,
     )
     .await?
@@ -200,23 +213,29 @@ pub async fn update(
         .key_column
         .map(|k| request::optional_text("keyColumn", k))
         .transpose()?;
-    let where_clause = match body.where_clause {
-        // Unchanged: no need to ask the target again.
-        Some(Some(clause)) if Some(&clause) != current.where_clause.as_ref() => {
-            let details =
-                connectors::connection_details_of_ruleset(&state.pool, current.ruleset_id)
-                    .await?
-                    .ok_or_else(|| {
-                        ApiError::NotFound(format!("table metadata {id} does not exist"))
-                    })?;
-            let target = target_from(&state, details)?;
-            Some(checked_where_clause(&target, &current.table_name, Some(clause)).await?)
-        }
-        other => other,
+    // Either changed: the target plans the pair as it will stand.
+    let custom_sql = body.custom_sql.filter(|c| *c != current.custom_sql);
+    let where_clause = body.where_clause.filter(|w| *w != current.where_clause);
+    let (custom_sql, where_clause) = if custom_sql.is_some() || where_clause.is_some() {
+        let details = connectors::connection_details_of_ruleset(&state.pool, current.ruleset_id)
+            .await?
+            .ok_or_else(|| ApiError::NotFound(format!("table metadata {id} does not exist")))?;
+        let target = target_from(&state, details)?;
+        let (c, w) = checked_read(
+            &target,
+            &current.table_name,
+            custom_sql.clone().unwrap_or(current.custom_sql.clone()),
+            where_clause.clone().unwrap_or(current.where_clause.clone()),
+        )
+        .await?;
+        (custom_sql.map(|_| c), where_clause.map(|_| w))
+    } else {
+        (None, None)
     };
     let changes = TableChanges {
         key_column,
         where_clause,
+        custom_sql,
     };
     let updated = table_metadata::update_table(&state.pool, id, &changes)
         .await?

@@ -1,16 +1,20 @@
 //! One table as an on-the-fly job copies it: the columns of the target's table (every column
 //! but generated ones), found by name in the source's table, with the statements that count and
 //! read the source (`COPY (SELECT ...) TO STDOUT`) and write the target (`COPY ... FROM STDIN`).
-//! Every identifier comes from the two catalogs, quoted there; the whereClause is an ADMIN's SQL
-//! for the source, checked as for in-place masking.
+//! Every identifier comes from the two catalogs, quoted there; the whereClause and customSql are
+//! an ADMIN's SQL for the source, checked as for in-place masking (the relation read is `t`).
 
 use std::collections::HashMap;
 
 use sqlx::postgres::PgConnection;
 use sqlx::postgres::types::Oid;
 
+use sqlx::{Column, Executor};
+
 use super::algorithms::Algorithm;
 use super::table_sql::{self, ColumnRule, TableError};
+use super::where_clause;
+use crate::sql_error;
 
 /// A column written into the target: its name, and the algorithm that masks it, if any.
 #[derive(Debug, Clone)]
@@ -87,6 +91,13 @@ impl CopiedTable {
     }
 }
 
+/// What the ADMIN wrote for reading a table from the source: a query in its place, a filter.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SourceRead<'a> {
+    pub custom_sql: Option<&'a str>,
+    pub where_clause: Option<&'a str>,
+}
+
 /// Looks `table` up in the target's and the source's catalogs. `rules` are its masked columns.
 pub async fn resolve(
     source: &mut PgConnection,
@@ -94,9 +105,13 @@ pub async fn resolve(
     target: &mut PgConnection,
     target_schema: &str,
     table: &str,
-    where_clause: Option<&str>,
+    read: SourceRead<'_>,
     rules: &[ColumnRule],
 ) -> Result<CopiedTable, TableError> {
+    let SourceRead {
+        custom_sql,
+        where_clause,
+    } = read;
     let row_filter = table_sql::row_filter(table, where_clause)?;
     let (target_oid, target_qualified) =
         table_sql::find_table(target, target_schema, table).await?;
@@ -118,48 +133,93 @@ pub async fn resolve(
             });
         }
     }
-    let (source_oid, source_qualified) =
-        table_sql::find_table(source, source_schema, table).await?;
-    let source_columns: HashMap<String, String> = sqlx::query_as(
-        "SELECT attname::text, quote_ident(attname) FROM pg_attribute
-          WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped",
-    )
-    .bind(Oid(source_oid))
-    .fetch_all(&mut *source)
-    .await?
-    .into_iter()
-    .collect();
+    // What is read: the source's table, or the ADMIN's query in its place; its columns by name.
+    let (relation, source_columns, source_oid) = match custom_sql {
+        Some(custom) => {
+            where_clause::check(custom).map_err(|why| TableError::BadCustomSql {
+                table: table.into(),
+                why,
+            })?;
+            let relation = format!("({custom}) AS t");
+            let described = (&mut *source)
+                .describe(&format!("SELECT * FROM {relation}"))
+                .await
+                .map_err(|e| TableError::BadCustomSql {
+                    table: table.into(),
+                    why: sql_error::describe(&e),
+                })?;
+            let names: Vec<String> = described
+                .columns()
+                .iter()
+                .map(|c| c.name().to_owned())
+                .collect();
+            // A column is found by its name; the target's catalog quotes it.
+            let columns = target_columns
+                .iter()
+                .filter(|(name, ..)| names.contains(name))
+                .map(|(name, quoted, ..)| (name.clone(), quoted.clone()))
+                .collect();
+            (relation, columns, None)
+        }
+        None => {
+            let (oid, qualified) = table_sql::find_table(source, source_schema, table).await?;
+            let columns: HashMap<String, String> = sqlx::query_as(
+                "SELECT attname::text, quote_ident(attname) FROM pg_attribute
+                  WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped",
+            )
+            .bind(Oid(oid))
+            .fetch_all(&mut *source)
+            .await?
+            .into_iter()
+            .collect();
+            (format!("{qualified} AS t"), columns, Some(oid))
+        }
+    };
     let mut select_list = Vec::with_capacity(target_columns.len());
     for (name, ..) in &target_columns {
         let quoted = source_columns
             .get(name)
-            .ok_or_else(|| TableError::MissingSourceColumn {
-                table: table.into(),
-                column: name.clone(),
+            .ok_or_else(|| match custom_sql {
+                Some(_) => TableError::BadCustomSql {
+                    table: table.into(),
+                    why: format!(
+                        "it has no column '{name}', and an on-the-fly job writes every column of the target's table"
+                    ),
+                },
+                None => TableError::MissingSourceColumn {
+                    table: table.into(),
+                    column: name.clone(),
+                },
             })?;
         // A masked column is read as in-place masking reads it (`::text`: a char(n) without its
         // padding), so that both mask the same value the same way; the others as they are.
         if rules.iter().any(|r| r.name == *name) {
-            select_list.push(format!("s.{quoted}::text"));
+            select_list.push(format!("t.{quoted}::text"));
         } else {
-            select_list.push(format!("s.{quoted}"));
+            select_list.push(format!("t.{quoted}"));
         }
     }
     let insert_list: Vec<&str> = target_columns.iter().map(|(_, q, ..)| q.as_str()).collect();
-    let key = source_key(
-        source,
-        source_oid,
-        &source_qualified,
-        &row_filter,
-        &select_list,
-        &target_columns,
-    )
-    .await?;
+    // A custom query's rows are read whole: they need not be the table's, nor keyed like it.
+    let key = match source_oid {
+        Some(oid) => {
+            source_key(
+                source,
+                oid,
+                &relation,
+                &row_filter,
+                &select_list,
+                &target_columns,
+            )
+            .await?
+        }
+        None => None,
+    };
     Ok(CopiedTable {
         name: table.to_owned(),
-        count_sql: format!("SELECT count(*) FROM {source_qualified} AS s WHERE true{row_filter}"),
+        count_sql: format!("SELECT count(*) FROM {relation} WHERE true{row_filter}"),
         copy_out_sql: format!(
-            "COPY (SELECT {} FROM {source_qualified} AS s WHERE true{row_filter}) TO STDOUT",
+            "COPY (SELECT {} FROM {relation} WHERE true{row_filter}) TO STDOUT",
             select_list.join(", ")
         ),
         copy_in_sql: format!(
@@ -186,7 +246,7 @@ pub async fn resolve(
 async fn source_key(
     source: &mut PgConnection,
     source_oid: u32,
-    source_qualified: &str,
+    relation: &str,
     row_filter: &str,
     select_list: &[String],
     target_columns: &[(String, String, i16, Option<i32>)],
@@ -208,7 +268,7 @@ async fn source_key(
     let Some(positions) = positions.filter(|p| !p.is_empty()) else {
         return Ok(None);
     };
-    let keys: Vec<String> = key.iter().map(|(_, q, _)| format!("s.{q}")).collect();
+    let keys: Vec<String> = key.iter().map(|(_, q, _)| format!("t.{q}")).collect();
     let bound = |which: &str| -> String {
         key.iter()
             .enumerate()
@@ -230,7 +290,7 @@ async fn source_key(
     // In the order of `SourceKey::which`.
     let range_sql = [(false, false), (true, false), (false, true), (true, true)].map(|(a, l)| {
         format!(
-            "COPY (SELECT {} FROM {source_qualified} AS s WHERE true{row_filter}{} ORDER BY {keys_list}) TO STDOUT",
+            "COPY (SELECT {} FROM {relation} WHERE true{row_filter}{} ORDER BY {keys_list}) TO STDOUT",
             select_list.join(", "),
             range(a, l)
         )
@@ -244,11 +304,8 @@ async fn source_key(
             .collect::<Vec<_>>()
             .join(", ")
     );
-    let bounds_sql = table_sql::every_nth_key_sql(
-        &keys,
-        &format!("{source_qualified} AS s WHERE true{row_filter}"),
-        1,
-    );
+    let bounds_sql =
+        table_sql::every_nth_key_sql(&keys, &format!("{relation} WHERE true{row_filter}"), 1);
     Ok(Some(SourceKey {
         positions,
         range_sql,

@@ -31,6 +31,14 @@ pub enum TableError {
     )]
     BadWhereClause { table: String, why: String },
     #[error(
+        "the customSql of table '{table}' cannot be read from the source: {why}; correct it with PUT /table-metadata"
+    )]
+    BadCustomSql { table: String, why: String },
+    #[error(
+        "table '{table}' has a customSql, which only an on-the-fly job reads (in place, maskd updates the table itself): clear customSql, or limit the rows with whereClause"
+    )]
+    CustomSqlInPlace { table: String },
+    #[error(
         "column '{column}' of table '{table}' is in the target but not in the source: an on-the-fly job writes every column of the target's table, so add it to the source or drop it from the target"
     )]
     MissingSourceColumn { table: String, column: String },

@@ -55,13 +55,25 @@ impl Target {
         &self.details.schema_name
     }
 
+    /// The connector's schema first, then PostgreSQL's default path: an ADMIN's customSql or
+    /// whereClause names the schema's tables as the connector's users do, unqualified. (maskd's
+    /// own statements qualify every name.) Written for a startup option, where a space or a
+    /// backslash is escaped with a backslash.
+    fn search_path(&self) -> String {
+        let schema = format!("\"{}\"", self.schema().replace('"', "\"\""));
+        format!("{schema},\"$user\",public")
+            .replace('\\', "\\\\")
+            .replace(' ', "\\ ")
+    }
+
     fn options(&self, application_name: &str) -> PgConnectOptions {
         let mut options = PgConnectOptions::new()
             .host(&self.details.host)
             .port(self.details.port as u16)
             .database(&self.details.database_name)
             .username(&self.details.username)
-            .application_name(application_name);
+            .application_name(application_name)
+            .options([("search_path", self.search_path())]);
         if let Some(password) = &self.password {
             options = options.password(password);
         }
@@ -131,16 +143,19 @@ impl Target {
         })
     }
 
-    /// Has the target plan a read of `table` limited by `clause` (checked first by
-    /// [`where_clause::check`]), in a read-only transaction it rolls back: Ok(Err) holds why the
-    /// target or the check refused it, in its words.
-    pub async fn plan_where_clause(
+    /// Asks the target to plan how a table's rows are read: from the table, or from its
+    /// `customSql` when given, filtered by its `whereClause` when given (the relation is `t`
+    /// either way). Err names the field the target (or the lexer) refused, with the reason.
+    pub async fn plan_table_read(
         &self,
         table: &str,
-        clause: &str,
-    ) -> Result<Result<(), String>, TargetError> {
-        if let Err(why) = where_clause::check(clause) {
-            return Ok(Err(why));
+        custom_sql: Option<&str>,
+        where_clause: Option<&str>,
+    ) -> Result<Result<(), (&'static str, String)>, TargetError> {
+        for (field, sql) in [("customSql", custom_sql), ("whereClause", where_clause)] {
+            if let Some(Err(why)) = sql.map(where_clause::check) {
+                return Ok(Err((field, why)));
+            }
         }
         let mut conn = self.connect().await?;
         let planned = async {
@@ -155,19 +170,32 @@ impl Target {
             .bind(table)
             .fetch_optional(&mut conn)
             .await?;
-            let planned = match qualified {
-                None => Err(format!(
+            let Some(qualified) = qualified else {
+                let why = format!(
                     "table '{table}' does not exist in schema '{}'",
                     self.schema()
-                )),
-                Some(qualified) => sqlx::query(&format!(
-                    "EXPLAIN SELECT 1 FROM {qualified} AS t WHERE ({clause})"
-                ))
-                .execute(&mut conn)
-                .await
-                .map(|_| ())
-                .map_err(|e| sql_error::describe(&e)),
+                );
+                conn.execute("ROLLBACK").await?;
+                return Ok(Err(("tableName", why)));
             };
+            let relation = match custom_sql {
+                Some(custom) => format!("({custom})"),
+                None => qualified,
+            };
+            let mut planned = Ok(());
+            if custom_sql.is_some() {
+                planned = explain(&mut conn, &format!("SELECT * FROM {relation} AS t"))
+                    .await
+                    .map_err(|why| ("customSql", why));
+            }
+            if let (Ok(()), Some(clause)) = (&planned, where_clause) {
+                planned = explain(
+                    &mut conn,
+                    &format!("SELECT 1 FROM {relation} AS t WHERE ({clause})"),
+                )
+                .await
+                .map_err(|why| ("whereClause", why));
+            }
             conn.execute("ROLLBACK").await?;
             Ok::<_, sqlx::Error>(planned)
         }
@@ -251,3 +279,12 @@ SELECT a.attname::text AS name,
   JOIN pg_type t ON t.oid = a.atttypid
  WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')
  ORDER BY a.attnum";
+
+/// Has the target plan `query` (EXPLAIN, so nothing runs); the target's words when it cannot.
+async fn explain(conn: &mut PgConnection, query: &str) -> Result<(), String> {
+    sqlx::query(&format!("EXPLAIN {query}"))
+        .execute(&mut *conn)
+        .await
+        .map(|_| ())
+        .map_err(|e| sql_error::describe(&e))
+}

@@ -29,6 +29,7 @@ use serde::Serialize;
 use sqlx::{FromRow, PgExecutor};
 
 use super::Resource;
+use super::jobs::IN_PLACE_CUSTOM_SQL;
 use crate::db::Db;
 use crate::types::{ExecutionStatus, ExpectedStatus};
 use crate::types::{schema, serde_helpers};
@@ -117,6 +118,8 @@ pub async fn create(
                 AND (($2::text IS NULL AND $3::bigint IS NULL) OR (m.multi_tenant AND m.on_the_fly_masking))
                 AND (NOT COALESCE(m.multi_tenant AND m.on_the_fly_masking, false)
                      OR COALESCE($3, m.on_the_fly_source_connector_id) IS NOT NULL)
+                AND NOT EXISTS (SELECT 1 FROM table_metadata t
+                                 WHERE t.ruleset_id = m.ruleset_id AND {IN_PLACE_CUSTOM_SQL})
              RETURNING {COLUMNS})
          SELECT created.* FROM created, LATERAL (SELECT pg_notify('{SUBMITTED_CHANNEL}', created.execution_id::text)) n"
     );

@@ -294,6 +294,27 @@ pub enum JobKind {
     Profile,
 }
 
+/// A table of in-place masking job `id`'s ruleset that has a customSql and masked columns (which
+/// only an on-the-fly job can read): why a submission of the job is refused.
+pub async fn in_place_table_with_custom_sql(
+    pool: &Db,
+    id: i64,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar(&format!(
+        "SELECT t.table_name FROM masking_jobs m JOIN table_metadata t USING (ruleset_id)
+          WHERE m.masking_job_id = $1 AND {IN_PLACE_CUSTOM_SQL} LIMIT 1"
+    ))
+    .bind(id)
+    .fetch_optional(pool)
+    .await
+}
+
+/// True for a table `t` of masking job `m` that an in-place run cannot mask: it has a customSql
+/// and masked columns.
+pub const IN_PLACE_CUSTOM_SQL: &str = "NOT m.on_the_fly_masking AND t.custom_sql IS NOT NULL \
+     AND EXISTS (SELECT 1 FROM column_metadata c \
+                  WHERE c.table_metadata_id = t.table_metadata_id AND c.is_masked AND c.algorithm_name IS NOT NULL)";
+
 /// What a submission of job `id` is checked against: its kind, whether it is multi-tenant, and
 /// whether it is on-the-fly (masking jobs only). None when no job has this id.
 pub async fn submission_facts(

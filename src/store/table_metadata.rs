@@ -13,11 +13,12 @@ pub struct TableMetadata {
     pub table_metadata_id: i64,
     pub table_name: String,
     pub ruleset_id: i64,
-    /// Always null: maskd reads the table itself (refused until on-the-fly masking).
+    /// What an on-the-fly job reads from the source in place of the table: SQL for the source,
+    /// read as `SELECT <the target's columns> FROM (<customSql>) AS s`. Refused in place.
     pub custom_sql: Option<String>,
     /// Only the rows matching it are masked: SQL for the target, inside `WHERE (...)`.
     pub where_clause: Option<String>,
-    /// Always null (refused until on-the-fly masking).
+    /// Always null (refused: maskd reads rows, not groups).
     pub having_clause: Option<String>,
     pub key_column: Option<String>,
     /// Whether a column of the table is masked.
@@ -31,7 +32,7 @@ impl Resource for TableMetadata {
     const COLUMNS: &'static str = TABLE_COLUMNS;
 }
 
-const TABLE_COLUMNS: &str = "table_metadata_id, table_name, ruleset_id, NULL::text AS custom_sql, \
+const TABLE_COLUMNS: &str = "table_metadata_id, table_name, ruleset_id, custom_sql, \
      where_clause, NULL::text AS having_clause, key_column, \
      EXISTS (SELECT 1 FROM column_metadata m \
               WHERE m.table_metadata_id = table_metadata.table_metadata_id AND m.is_masked) AS is_masked";
@@ -96,19 +97,21 @@ pub async fn create(
     table_name: &str,
     key_column: Option<&str>,
     where_clause: Option<&str>,
+    custom_sql: Option<&str>,
     columns: &[CatalogColumn],
 ) -> Result<Option<TableMetadata>, sqlx::Error> {
     let mut conn = pool.lend().await?;
     let mut tx = conn.begin().await?;
     let table: Option<(i64,)> = sqlx::query_as(
-        "INSERT INTO table_metadata (table_name, ruleset_id, key_column, where_clause)
-         SELECT $1, database_ruleset_id, $3, $4 FROM database_rulesets WHERE database_ruleset_id = $2
+        "INSERT INTO table_metadata (table_name, ruleset_id, key_column, where_clause, custom_sql)
+         SELECT $1, database_ruleset_id, $3, $4, $5 FROM database_rulesets WHERE database_ruleset_id = $2
          RETURNING table_metadata_id",
     )
     .bind(table_name)
     .bind(ruleset_id)
     .bind(key_column)
     .bind(where_clause)
+    .bind(custom_sql)
     .fetch_optional(&mut *tx)
     .await?;
     let Some((table_metadata_id,)) = table else {
@@ -147,9 +150,11 @@ pub async fn create(
 pub struct TableChanges {
     pub key_column: Option<Option<String>>,
     pub where_clause: Option<Option<String>>,
+    pub custom_sql: Option<Option<String>>,
 }
 
-/// Changes the key column (to one of the table's columns, or none) and the where clause; None when
+/// Changes the key column (to one of the table's columns, or none), the where clause and the
+/// custom SQL; None when
 /// the table metadata does not exist or has no such column.
 pub async fn update_table(
     pool: &Db,
@@ -159,7 +164,8 @@ pub async fn update_table(
     sqlx::query_as(&format!(
         "UPDATE table_metadata
             SET key_column = CASE WHEN $2 THEN $3 ELSE key_column END,
-                where_clause = CASE WHEN $4 THEN $5 ELSE where_clause END
+                where_clause = CASE WHEN $4 THEN $5 ELSE where_clause END,
+                custom_sql = CASE WHEN $6 THEN $7 ELSE custom_sql END
           WHERE table_metadata_id = $1
             AND ($3::text IS NULL OR EXISTS (
                  SELECT 1 FROM column_metadata WHERE table_metadata_id = $1 AND column_name = $3))
@@ -170,6 +176,8 @@ pub async fn update_table(
     .bind(c.key_column.clone().flatten())
     .bind(c.where_clause.is_some())
     .bind(c.where_clause.clone().flatten())
+    .bind(c.custom_sql.is_some())
+    .bind(c.custom_sql.clone().flatten())
     .fetch_optional(pool)
     .await
 }
@@ -221,6 +229,7 @@ pub struct MaskedColumn {
     pub table_name: String,
     pub key_column: Option<String>,
     pub where_clause: Option<String>,
+    pub custom_sql: Option<String>,
     pub column_name: String,
     pub algorithm_name: String,
 }
@@ -228,7 +237,8 @@ pub struct MaskedColumn {
 /// Every column of the ruleset that has an algorithm and is marked for masking, table by table.
 pub async fn masked_columns(pool: &Db, ruleset_id: i64) -> Result<Vec<MaskedColumn>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT t.table_metadata_id, t.table_name, t.key_column, t.where_clause, c.column_name, c.algorithm_name
+        "SELECT t.table_metadata_id, t.table_name, t.key_column, t.where_clause, t.custom_sql, c.column_name,
+                c.algorithm_name
            FROM table_metadata t JOIN column_metadata c USING (table_metadata_id)
           WHERE t.ruleset_id = $1 AND c.is_masked AND c.algorithm_name IS NOT NULL
           ORDER BY t.table_metadata_id, c.column_metadata_id",
@@ -244,6 +254,7 @@ pub struct CopiedTable {
     pub table_metadata_id: i64,
     pub table_name: String,
     pub where_clause: Option<String>,
+    pub custom_sql: Option<String>,
 }
 
 /// Every table of the ruleset, masked columns or not, in id order.
@@ -252,7 +263,7 @@ pub async fn tables_of_ruleset(
     ruleset_id: i64,
 ) -> Result<Vec<CopiedTable>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT table_metadata_id, table_name, where_clause FROM table_metadata
+        "SELECT table_metadata_id, table_name, where_clause, custom_sql FROM table_metadata
           WHERE ruleset_id = $1 ORDER BY table_metadata_id",
     )
     .bind(ruleset_id)

@@ -116,6 +116,19 @@ async fn rows_without(app: &TestApp, schema: &str, table: &str, masked: &str) ->
     .unwrap()
 }
 
+/// The id of table `name`'s metadata in ruleset `rs`.
+async fn table_metadata_id(app: &TestApp, rs: i64, name: &str) -> i64 {
+    let tables = app.get(&format!("/table-metadata?ruleset_id={rs}")).await;
+    tables.body["responseList"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["tableName"] == name)
+        .unwrap()["tableMetadataId"]
+        .as_i64()
+        .unwrap()
+}
+
 pub(crate) async fn fingerprint(app: &TestApp, schema: &str) -> (String, String) {
     sqlx::query_as(&format!(
         "SELECT (SELECT md5(string_agg(c::text, ',' ORDER BY id)) FROM {schema}.customers c),
@@ -241,21 +254,8 @@ async fn a_where_clause_filters_the_source_and_a_multi_tenant_execution_names_bo
     create_schemas(&app, 300).await;
     let source = create_source_connector(&app).await;
     let rs = create_target_ruleset(&app).await;
-    let tables = app.get(&format!("/table-metadata?ruleset_id={rs}")).await;
-    let customers = tables.body["responseList"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["tableName"] == "customers")
-        .unwrap()["tableMetadataId"]
-        .clone();
-    let orders = tables.body["responseList"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["tableName"] == "orders")
-        .unwrap()["tableMetadataId"]
-        .clone();
+    let customers = table_metadata_id(&app, rs, "customers").await;
+    let orders = table_metadata_id(&app, rs, "orders").await;
     for (t, clause) in [(&customers, "id <= 100"), (&orders, "customer_id <= 100")] {
         let put = app
             .put(
@@ -314,6 +314,165 @@ async fn a_where_clause_filters_the_source_and_a_multi_tenant_execution_names_bo
     .await
     .unwrap();
     assert_eq!(counts, (100, 100));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn custom_sql_is_what_an_on_the_fly_job_reads_and_an_in_place_job_is_refused_it() {
+    let app = spawn_app_with(Settings {
+        workers: 1,
+        ..Default::default()
+    })
+    .await;
+    create_schemas(&app, 300).await;
+    let source = create_source_connector(&app).await;
+    let rs = create_target_ruleset(&app).await;
+    let customers = format!(
+        "/table-metadata/{}",
+        table_metadata_id(&app, rs, "customers").await
+    );
+    let orders = format!(
+        "/table-metadata/{}",
+        table_metadata_id(&app, rs, "orders").await
+    );
+
+    // Checked when saved: by the lexer, then by the ruleset's connector planning it.
+    for (sql, words) in [
+        ("SELECT * FROM customers; DROP TABLE customers", "';'"),
+        ("SELECT * FROM customers -- all", "comment"),
+        ("SELECT * FROM customers) AS t, (SELECT 1", "')'"),
+        ("SELECT nope FROM customers", "nope"),
+        ("DELETE FROM customers RETURNING *", "syntax"),
+    ] {
+        let refused = app.put(&customers, json!({ "customSql": sql })).await;
+        assert_eq!(
+            refused.status,
+            StatusCode::BAD_REQUEST,
+            "{sql}: {refused:?}"
+        );
+        let message = refused.error_message();
+        assert!(
+            message.contains("customSql") && message.contains(words),
+            "{sql}: {message}"
+        );
+    }
+    let untouched: (i64, Option<String>) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM target.customers), \
+                (SELECT custom_sql FROM table_metadata WHERE table_name = 'customers')",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        untouched,
+        (1, None),
+        "the target and the metadata are unchanged"
+    );
+
+    // The query (unqualified, in the connector's schema) replaces the table: even ids, a note of
+    // its own; the whereClause filters what it returns.
+    let custom = "SELECT id, first_name, 'from the query ' || id AS note, born, photo, tags, doc, total \
+                  FROM customers WHERE id % 2 = 0";
+    let saved = app
+        .put(
+            &customers,
+            json!({"customSql": custom, "whereClause": "t.id <= 100"}),
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::OK, "{saved:?}");
+    assert_eq!(
+        (
+            saved.body["customSql"].clone(),
+            saved.body["whereClause"].clone()
+        ),
+        (json!(custom), json!("t.id <= 100"))
+    );
+    let put = app
+        .put(
+            &orders,
+            json!({"whereClause": "customer_id % 2 = 0 AND customer_id <= 100"}),
+        )
+        .await;
+    assert_eq!(put.status, StatusCode::OK, "{put:?}");
+
+    // In place, maskd updates the table itself: refused by name, nothing queued.
+    let in_place = app
+        .post(
+            "/masking-jobs",
+            json!({"jobName": "in place", "rulesetId": rs}),
+        )
+        .await;
+    let refused = app
+        .post(
+            "/executions",
+            json!({"jobId": in_place.body["maskingJobId"]}),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{refused:?}");
+    assert!(
+        refused.error_message().contains("customSql")
+            && refused.error_message().contains("'customers'"),
+        "{refused:?}"
+    );
+    let queued: i64 = sqlx::query_scalar("SELECT count(*) FROM executions")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(queued, 0);
+
+    let job = app
+        .post(
+            "/masking-jobs",
+            json!({"jobName": "copy", "rulesetId": rs, "onTheFlyMasking": true,
+                   "onTheFlyMaskingSource": {"connectorId": source, "connectorType": "DATABASE"},
+                   "databaseMaskingOptions": {"truncateTables": true}}),
+        )
+        .await;
+    assert_eq!(job.status, StatusCode::CREATED, "{job:?}");
+    let id = app.submit(job.body["maskingJobId"].as_i64().unwrap()).await;
+    let last = watch(&app, id, ended).await.pop().unwrap();
+    assert_eq!(last["status"], "SUCCEEDED", "{last}");
+    assert_eq!(last["rowsTotal"], 100);
+    let copied: Vec<(i32, Option<String>, bool)> = sqlx::query_as(
+        "SELECT t.id, t.note, t.first_name IS DISTINCT FROM s.first_name
+           FROM target.customers t JOIN source.customers s USING (id) ORDER BY t.id",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        copied.iter().map(|(id, ..)| *id).collect::<Vec<_>>(),
+        (1..=50).map(|i| i * 2).collect::<Vec<_>>()
+    );
+    assert!(
+        copied
+            .iter()
+            .all(|(id, note, _)| note.as_deref() == Some(&format!("from the query {id}"))),
+        "{copied:?}"
+    );
+    assert!(
+        copied.iter().any(|(.., masked)| *masked),
+        "first names are masked"
+    );
+
+    // A query that lacks a column of the target's table fails the run before a row is written.
+    let put = app
+        .put(
+            &customers,
+            json!({"customSql": "SELECT id, first_name FROM customers"}),
+        )
+        .await;
+    assert_eq!(put.status, StatusCode::OK, "{put:?}");
+    let id = app.submit(job.body["maskingJobId"].as_i64().unwrap()).await;
+    let last = watch(&app, id, ended).await.pop().unwrap();
+    assert_eq!(last["status"], "FAILED", "{last}");
+    let events = app
+        .get(&format!("/execution-events?execution_id={id}"))
+        .await
+        .body;
+    assert!(
+        events.to_string().contains("customSql") && events.to_string().contains("no column 'note'"),
+        "{events}"
+    );
 }
 
 #[tokio::test]

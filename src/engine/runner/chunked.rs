@@ -366,7 +366,7 @@ pub(in crate::engine) async fn help(
             &mut target,
             ctx.target.schema(),
             &chunk.table_name,
-            p.where_clause.as_deref(),
+            p.source_read(),
             &p.rules,
         )
         .await?;

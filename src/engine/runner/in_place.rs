@@ -289,6 +289,12 @@ pub(super) async fn masked_tables(
                 c.table_name, c.column_name, c.algorithm_name
             )));
         };
+        if c.custom_sql.is_some() {
+            return Err(TableError::CustomSqlInPlace {
+                table: c.table_name,
+            }
+            .into());
+        }
         if plans.last().is_none_or(|p| p.table_name != c.table_name) {
             plans.push(TablePlan {
                 component_id: 0,

@@ -23,7 +23,7 @@ use tokio_util::sync::CancellationToken;
 use super::in_place::{self, Ledger};
 use super::{RunContext, RunError, chunked};
 use crate::masking::algorithms::{Algorithm, MaskingKey};
-use crate::masking::copy_table::{self, CopiedTable};
+use crate::masking::copy_table::{self, CopiedTable, SourceRead};
 use crate::masking::copy_text;
 use crate::masking::table_sql::{self, ColumnRule};
 use crate::masking::target;
@@ -45,9 +45,19 @@ pub(super) struct TablePlan {
     pub component_id: i64,
     pub table_name: String,
     pub where_clause: Option<String>,
+    pub custom_sql: Option<String>,
     pub rules: Vec<ColumnRule>,
     /// Split into chunks, recorded with the execution.
     chunked: bool,
+}
+
+impl TablePlan {
+    pub(super) fn source_read(&self) -> SourceRead<'_> {
+        SourceRead {
+            custom_sql: self.custom_sql.as_deref(),
+            where_clause: self.where_clause.as_deref(),
+        }
+    }
 }
 
 /// A table ready to copy: its plan, what the catalogs said of it, and the source rows it reads.
@@ -82,7 +92,7 @@ impl OnTheFlyMasking {
                 &mut target_conn,
                 ctx.target.schema(),
                 &p.table_name,
-                p.where_clause.as_deref(),
+                p.source_read(),
                 &p.rules,
             )
             .await?;
@@ -187,6 +197,7 @@ pub(super) async fn tables_to_copy(
             component_id: 0,
             table_name: t.table_name,
             where_clause: t.where_clause,
+            custom_sql: t.custom_sql,
             rules,
             chunked: false,
         });
